@@ -1,0 +1,252 @@
+//! Framer tests: every shape, fed whole and in small pieces through a draining buffer.
+
+use super::*;
+
+#[derive(Debug, Default)]
+struct Collect {
+    records: Vec<(u64, u64, String, Container)>,
+    damaged: Vec<(u64, u64, Damage)>,
+    non_objects: u64,
+    stop_after: Option<usize>,
+}
+
+impl Sink for Collect {
+    fn record(&mut self, r: RecordBytes<'_>) -> Flow {
+        self.records.push((
+            r.index,
+            r.offset,
+            String::from_utf8_lossy(r.bytes).into_owned(),
+            r.container,
+        ));
+        match self.stop_after {
+            Some(n) if self.records.len() >= n => Flow::Stop,
+            _ => Flow::Continue,
+        }
+    }
+    fn damaged(&mut self, index: u64, offset: u64, damage: Damage) {
+        self.damaged.push((index, offset, damage));
+    }
+    fn non_object(&mut self, _offset: u64) {
+        self.non_objects += 1;
+    }
+}
+
+const LIMITS: Limits = Limits {
+    max_record: 1 << 20,
+};
+
+/// Frames `data` by feeding it `piece` bytes at a time through a buffer that drops what the
+/// framer releases, as the streaming reader does.
+fn frame_pieces(data: &[u8], piece: usize, limits: Limits) -> (Collect, Framed) {
+    let mut sink = Collect::default();
+    let mut framer = Framer::new(limits);
+    let mut buf: Vec<u8> = Vec::new();
+    let mut offset = 0u64;
+    let mut next = 0;
+    loop {
+        let to = (next + piece).min(data.len());
+        buf.extend_from_slice(&data[next..to]);
+        next = to;
+        let eof = next == data.len();
+        let used = framer.feed(&buf, offset, eof, &mut sink);
+        buf.drain(..used);
+        offset += used as u64;
+        if eof {
+            break;
+        }
+    }
+    (sink, framer.finish())
+}
+
+fn frame(data: &[u8]) -> (Collect, Framed) {
+    let whole = frame_pieces(data, data.len().max(1), LIMITS);
+    for piece in [1, 5, 64, 1000] {
+        let streamed = frame_pieces(data, piece, LIMITS);
+        assert_eq!(whole.0.records, streamed.0.records, "piece {piece}");
+        assert_eq!(whole.0.damaged, streamed.0.damaged, "piece {piece}");
+        assert_eq!(whole.1.ending, streamed.1.ending, "piece {piece}");
+        assert_eq!(whole.1.shape, streamed.1.shape, "piece {piece}");
+    }
+    whole
+}
+
+fn texts(c: &Collect) -> Vec<&str> {
+    c.records.iter().map(|r| r.2.as_str()).collect()
+}
+
+#[test]
+fn records_object_compact_and_pretty() {
+    let (c, f) = frame(br#"{"Records":[{"a":1},{"b":{"c":[2]}}]}"#);
+    assert_eq!(texts(&c), [r#"{"a":1}"#, r#"{"b":{"c":[2]}}"#]);
+    assert_eq!(
+        (f.shape, f.ending, f.records),
+        (Shape::Records, Ending::Complete, 2)
+    );
+    assert_eq!(c.records[1].1, 20);
+    assert_eq!(c.records[1].3, Container::Records);
+
+    let pretty =
+        b"{\n  \"Records\" : [\n    {\n      \"a\": \"x]\"\n    },\n    {\"b\": 2}\n  ]\n}\n";
+    let (c, f) = frame(pretty);
+    assert_eq!(texts(&c), ["{\n      \"a\": \"x]\"\n    }", "{\"b\": 2}"]);
+    assert_eq!(f.ending, Ending::Complete);
+}
+
+#[test]
+fn records_key_need_not_come_first() {
+    let (c, f) = frame(br#"{"x":{"Records":[1]},"y":[{"z":1}],"Records":[{"a":1}],"n":"t"}"#);
+    assert_eq!(texts(&c), [r#"{"a":1}"#]);
+    assert_eq!((f.shape, f.ending), (Shape::Records, Ending::Complete));
+}
+
+#[test]
+fn empty_inputs_are_complete_with_no_records() {
+    for data in [
+        &b""[..],
+        b"   \n",
+        br#"{"Records":[]}"#,
+        b"\xEF\xBB\xBF{\"Records\": [ ]}\n",
+    ] {
+        let (c, f) = frame(data);
+        assert!(c.records.is_empty() && c.damaged.is_empty());
+        assert_eq!(f.ending, Ending::Complete, "{data:?}");
+    }
+}
+
+#[test]
+fn lookup_events_and_bare_arrays() {
+    let (c, f) =
+        frame(br#"{"Events":[{"EventId":"1","CloudTrailEvent":"{\"a\":\"}\"}"}],"NextToken":"x"}"#);
+    assert_eq!(c.records.len(), 1);
+    assert_eq!(c.records[0].3, Container::Events);
+    assert_eq!((f.shape, f.ending), (Shape::Events, Ending::Complete));
+
+    let (c, f) = frame(b"[\n {\"a\": 1},\n {\"b\": [{}]}\n]");
+    assert_eq!(texts(&c), ["{\"a\": 1}", "{\"b\": [{}]}"]);
+    assert_eq!((f.shape, f.ending), (Shape::Array, Ending::Complete));
+}
+
+#[test]
+fn non_object_members_are_counted_not_recorded() {
+    let (c, f) = frame(br#"{"Records":[1,{"a":1},"s}]",null,[{"x":1}],true,{"b":2}]}"#);
+    assert_eq!(texts(&c), [r#"{"a":1}"#, r#"{"b":2}"#]);
+    assert_eq!(f.non_objects, 5);
+    assert_eq!(f.ending, Ending::Complete);
+}
+
+#[test]
+fn json_lines_and_concatenated_objects() {
+    let data = b"{\"a\":1}\n{\"b\":\"x\\ny\"}\n\n{\"c\":3}\n";
+    let (c, f) = frame(data);
+    assert_eq!(texts(&c), ["{\"a\":1}", "{\"b\":\"x\\ny\"}", "{\"c\":3}"]);
+    assert_eq!(f.shape, Shape::Lines);
+    assert_eq!(c.records.iter().map(|r| r.0).collect::<Vec<_>>(), [0, 1, 2]);
+
+    let (c, f) = frame(b"{\n \"a\": 1\n}\n{\n \"b\": 2\n}");
+    assert_eq!(texts(&c), ["{\n \"a\": 1\n}", "{\n \"b\": 2\n}"]);
+    assert_eq!((f.shape, f.ending), (Shape::Objects, Ending::Complete));
+}
+
+#[test]
+fn a_broken_line_costs_only_itself() {
+    let data = b"{\"a\":1}\n{\"b\":\"cut\n{\"c\":3}\nnot json\n{\"d\":[}\n{\"e\":5}";
+    let (c, f) = frame(data);
+    assert_eq!(texts(&c), ["{\"a\":1}", "{\"c\":3}", "{\"e\":5}"]);
+    let indexes: Vec<_> = c.damaged.iter().map(|d| (d.0, d.2.clone())).collect();
+    assert_eq!(
+        indexes,
+        [
+            (1, Damage::CutOff),
+            (3, Damage::NotJsonLine),
+            (4, Damage::CutOff)
+        ]
+    );
+    assert_eq!(f.records, 6);
+}
+
+#[test]
+fn truncation_keeps_every_complete_record() {
+    let full = br#"{"Records":[{"a":1},{"b":2},{"c":{"d":"xyz"}}]}"#;
+    let cut = &full[..36];
+    let (c, f) = frame(cut);
+    assert_eq!(texts(&c), [r#"{"a":1}"#, r#"{"b":2}"#]);
+    assert_eq!(c.damaged, [(2, 28, Damage::CutOff)]);
+    assert_eq!(f.ending, Ending::CutOff { offset: 28 });
+
+    // Cut between records: nothing damaged, but the data is incomplete.
+    let (c, f) = frame(&full[..28]);
+    assert_eq!(c.records.len(), 2);
+    assert!(c.damaged.is_empty());
+    assert_eq!(f.ending, Ending::CutOff { offset: 28 });
+}
+
+#[test]
+fn damage_in_the_middle_resynchronises_on_the_next_record() {
+    let data = br#"{"Records":[{"eventName":"A"},{"eventName":"B","x":{"y":1,{"eventName":"C","r":[{"q":1}]},{"eventName":"D"}]}"#;
+    let (c, f) = frame(data);
+    assert_eq!(
+        texts(&c),
+        [
+            r#"{"eventName":"A"}"#,
+            r#"{"eventName":"C","r":[{"q":1}]}"#,
+            r#"{"eventName":"D"}"#
+        ]
+    );
+    assert_eq!(c.damaged.len(), 1);
+    assert_eq!(c.damaged[0].0, 1);
+    assert_eq!(c.records.iter().map(|r| r.0).collect::<Vec<_>>(), [0, 2, 3]);
+    assert_eq!(f.ending, Ending::Complete);
+}
+
+#[test]
+fn garbage_and_trailing_data() {
+    let (c, f) = frame(b"\x8f\x00garbage");
+    assert!(c.records.is_empty());
+    assert_eq!(
+        (f.shape, f.ending),
+        (Shape::NotJson, Ending::NotJson { offset: 0 })
+    );
+
+    let (c, f) = frame(b"{\"Records\":[{\"a\":1}]}\n\x00\x00junk");
+    assert_eq!(c.records.len(), 1);
+    assert_eq!(f.ending, Ending::TrailingData { offset: 22 });
+}
+
+#[test]
+fn oversized_records_are_skipped_and_reported() {
+    let big = format!(
+        r#"{{"Records":[{{"a":1}},{{"s":"{}"}},{{"b":2}}]}}"#,
+        "x".repeat(5000)
+    );
+    let limits = Limits { max_record: 1024 };
+    // The same verdict whether the record arrives whole or streams past the limit.
+    for piece in [256, big.len()] {
+        let (c, f) = frame_pieces(big.as_bytes(), piece, limits);
+        assert_eq!(texts(&c), [r#"{"a":1}"#, r#"{"b":2}"#]);
+        assert_eq!(c.damaged, [(1, 20, Damage::TooLarge { limit: 1024 })]);
+        assert_eq!(f.records, 3);
+        assert_eq!(f.ending, Ending::Complete);
+    }
+    let lines = format!(
+        "{{\"a\":1}}\n{{\"s\":\"{}\"}}\n{{\"b\":2}}\n",
+        "x".repeat(5000)
+    );
+    for piece in [256, lines.len()] {
+        let (c, f) = frame_pieces(lines.as_bytes(), piece, limits);
+        assert_eq!(texts(&c), [r#"{"a":1}"#, r#"{"b":2}"#], "piece {piece}");
+        assert_eq!(c.damaged, [(1, 8, Damage::TooLarge { limit: 1024 })]);
+        assert_eq!(f.records, 3);
+    }
+}
+
+#[test]
+fn the_sink_can_stop_framing() {
+    let mut sink = Collect {
+        stop_after: Some(1),
+        ..Collect::default()
+    };
+    let mut framer = Framer::new(LIMITS);
+    framer.feed(br#"{"Records":[{"a":1},{"b":2}]}"#, 0, true, &mut sink);
+    assert_eq!(sink.records.len(), 1);
+    assert_eq!(framer.finish().ending, Ending::Stopped);
+}
