@@ -1,0 +1,64 @@
+//! The physical limit for the benchmark: decompress every file under the given paths with
+//! libdeflate on N threads and do nothing with the bytes.
+//!
+//! `cargo run --release --example bare_decompress -- <PATH>... [--threads N]`
+//!
+//! It uses the same whole-buffer inflater and buffer sizes as trailsift, so the ratio between
+//! the two measures exactly what framing, filtering and reporting add.
+use std::path::PathBuf;
+use std::time::Instant;
+
+use rayon::prelude::*;
+use trailsift::input::inflate::Inflater;
+
+fn main() {
+    let mut threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut roots = Vec::new();
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        if a == "--threads" {
+            threads = args
+                .next()
+                .and_then(|n| n.parse().ok())
+                .expect("--threads N");
+        } else {
+            roots.push(PathBuf::from(a));
+        }
+    }
+    let mut files: Vec<(PathBuf, u64)> = roots
+        .iter()
+        .flat_map(|r| walkdir::WalkDir::new(r).sort_by_file_name())
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| (e.path().to_path_buf(), e.metadata().map_or(0, |m| m.len())))
+        .collect();
+    files.sort_by_key(|f| std::cmp::Reverse(f.1));
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .expect("thread pool");
+    let start = Instant::now();
+    let (compressed, plain) = pool.install(|| {
+        files
+            .par_iter()
+            .map_init(
+                || (Inflater::new(), Vec::new(), Vec::new()),
+                |(inflater, input, out), (path, _)| {
+                    input.clear();
+                    let mut f = std::fs::File::open(path).expect("open");
+                    std::io::Read::read_to_end(&mut f, input).expect("read");
+                    let n = inflater
+                        .whole(input, out, usize::MAX)
+                        .expect("whole-buffer gzip");
+                    (input.len() as u64, n as u64)
+                },
+            )
+            .reduce(|| (0, 0), |a, b| (a.0 + b.0, a.1 + b.1))
+    });
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "files={} threads={threads} compressed_bytes={compressed} json_bytes={plain} wall_s={secs:.3} json_mb_s={:.0}",
+        files.len(),
+        plain as f64 / 1e6 / secs
+    );
+}

@@ -1,0 +1,322 @@
+//! Reading: a file on disk in, its decompressed bytes pushed through the framer.
+//!
+//! The content decides, not the name: gzip is recognised by its magic bytes (every member of a
+//! multi-member file is read), UTF-16 by its byte-order mark (transcoded to UTF-8). A file that
+//! fits the per-thread buffer is decompressed in one call with libdeflate; anything else (too
+//! big, multi-member beyond the buffer, damaged, UTF-16) streams through flate2 and a bounded
+//! window, so no file is ever held whole and damaged data yields everything before the damage.
+//! The bytes go to a [`Feed`] (the per-file driver, which frames them).
+
+pub mod inflate;
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::Path;
+
+use flate2::bufread::MultiGzDecoder;
+
+use inflate::{Inflater, is_gzip};
+
+/// Where the reader pushes decompressed bytes.
+pub trait Feed {
+    /// The whole decompressed content, at once.
+    fn whole(&mut self, data: &[u8]);
+    /// The next window of a stream, its first byte at stream offset `offset`; `eof` says no
+    /// bytes follow. Returns how many leading bytes of the window are no longer needed.
+    fn window(&mut self, data: &[u8], offset: u64, eof: bool) -> usize;
+}
+
+/// Memory limits of one reader (one per worker thread).
+#[derive(Debug, Clone, Copy)]
+pub struct ReadLimits {
+    /// Files up to this size on disk are read into memory in one go.
+    pub max_compressed: usize,
+    /// Decompressed data up to this size is framed from one buffer.
+    pub max_whole: usize,
+    /// Bytes read per step on the streaming path.
+    pub chunk: usize,
+}
+
+impl ReadLimits {
+    /// The limits trailsift runs with. They are fixed (not derived from the thread count) so
+    /// that results never depend on the number of threads.
+    pub const DEFAULT: ReadLimits = ReadLimits {
+        max_compressed: 8 << 20,
+        max_whole: 48 << 20,
+        chunk: 1 << 20,
+    };
+}
+
+/// How a file's bytes were encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    Plain,
+    Gzip,
+    Utf16,
+    GzipUtf16,
+}
+
+impl Encoding {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Encoding::Plain => "plain",
+            Encoding::Gzip => "gzip",
+            Encoding::Utf16 => "utf-16",
+            Encoding::GzipUtf16 => "gzip+utf-16",
+        }
+    }
+}
+
+/// Something that stopped the bytes of a file before its end.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReadProblem {
+    /// The file could not be opened or read at all.
+    Open(String),
+    /// Reading failed part-way (after `after` decompressed bytes).
+    Io { after: u64, message: String },
+    /// The gzip stream is damaged or cut off after `after` decompressed bytes.
+    Gzip { after: u64, message: String },
+}
+
+impl std::fmt::Display for ReadProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReadProblem::Open(m) => write!(f, "cannot read: {m}"),
+            ReadProblem::Io { after, message } => {
+                write!(f, "read error after {after} bytes: {message}")
+            }
+            ReadProblem::Gzip { after, message } => {
+                write!(
+                    f,
+                    "gzip data damaged after {after} decompressed bytes: {message}"
+                )
+            }
+        }
+    }
+}
+
+/// What reading a file produced (besides what it fed to the sink).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadReport {
+    pub encoding: Encoding,
+    /// Size on disk.
+    pub bytes: u64,
+    /// Decompressed bytes passed to the framer.
+    pub decompressed: u64,
+    pub problem: Option<ReadProblem>,
+}
+
+/// A per-thread reader with reusable buffers.
+pub struct Reader {
+    inflater: Inflater,
+    compressed: Vec<u8>,
+    plain: Vec<u8>,
+    limits: ReadLimits,
+}
+
+impl Reader {
+    pub fn new(limits: ReadLimits) -> Self {
+        Reader {
+            inflater: Inflater::new(),
+            compressed: Vec::new(),
+            plain: Vec::new(),
+            limits,
+        }
+    }
+
+    /// Reads `path` and pushes its decompressed bytes through `framer` into `sink`.
+    pub fn read(&mut self, path: &Path, feed: &mut dyn Feed) -> ReadReport {
+        let mut file = match File::open(path) {
+            Ok(f) => f,
+            Err(e) => return open_failure(0, e),
+        };
+        let size = match file.metadata() {
+            Ok(m) => m.len(),
+            Err(e) => return open_failure(0, e),
+        };
+        if size as usize > self.limits.max_compressed {
+            return self.stream_file(file, size, feed);
+        }
+        self.compressed.clear();
+        if let Err(e) = file.read_to_end(&mut self.compressed) {
+            return open_failure(size, e);
+        }
+        let size = self.compressed.len() as u64;
+        let data = std::mem::take(&mut self.compressed);
+        let report = self.from_memory(&data, size, feed);
+        self.compressed = data;
+        report
+    }
+
+    /// Reads bytes already in memory (a whole file's content).
+    pub fn from_memory(&mut self, data: &[u8], size: u64, feed: &mut dyn Feed) -> ReadReport {
+        if is_gzip(data) {
+            if let Some(n) = self
+                .inflater
+                .whole(data, &mut self.plain, self.limits.max_whole)
+                && !is_utf16(&self.plain[..n])
+            {
+                feed.whole(&self.plain[..n]);
+                return ReadReport {
+                    encoding: Encoding::Gzip,
+                    bytes: size,
+                    decompressed: n as u64,
+                    problem: None,
+                };
+            }
+            let gz = MultiGzDecoder::new(data);
+            return self.stream(gz, Encoding::Gzip, size, feed);
+        }
+        if is_utf16(data) {
+            return self.stream(data, Encoding::Plain, size, feed);
+        }
+        feed.whole(data);
+        ReadReport {
+            encoding: Encoding::Plain,
+            bytes: size,
+            decompressed: data.len() as u64,
+            problem: None,
+        }
+    }
+
+    fn stream_file(&mut self, file: File, size: u64, feed: &mut dyn Feed) -> ReadReport {
+        let mut buffered = io::BufReader::with_capacity(self.limits.chunk, file);
+        let head = match io::BufRead::fill_buf(&mut buffered) {
+            Ok(h) => h,
+            Err(e) => return open_failure(size, e),
+        };
+        if is_gzip(head) {
+            let gz = MultiGzDecoder::new(buffered);
+            self.stream(gz, Encoding::Gzip, size, feed)
+        } else {
+            self.stream(buffered, Encoding::Plain, size, feed)
+        }
+    }
+
+    /// Streams a decompressed source through a bounded window, transcoding UTF-16 on the way.
+    fn stream(
+        &mut self,
+        mut source: impl Read,
+        encoding: Encoding,
+        size: u64,
+        feed: &mut dyn Feed,
+    ) -> ReadReport {
+        // Peek at the first bytes to spot a UTF-16 byte-order mark.
+        let mut head = [0u8; 2];
+        let mut got = 0;
+        let mut early_error = None;
+        while got < 2 {
+            match source.read(&mut head[got..]) {
+                Ok(0) => break,
+                Ok(n) => got += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    early_error = Some(e);
+                    break;
+                }
+            }
+        }
+        let chained = io::Read::chain(&head[..got], source);
+        if early_error.is_none() && is_utf16(&head[..got]) {
+            let utf8 = encoding_rs_io::DecodeReaderBytesBuilder::new()
+                .bom_sniffing(true)
+                .build(chained);
+            let encoding = if encoding == Encoding::Gzip {
+                Encoding::GzipUtf16
+            } else {
+                Encoding::Utf16
+            };
+            return self.pump(utf8, encoding, size, feed, None);
+        }
+        self.pump(chained, encoding, size, feed, early_error)
+    }
+
+    /// The streaming loop: fill the window, let the framer take what it can, keep the rest.
+    fn pump(
+        &mut self,
+        mut source: impl Read,
+        encoding: Encoding,
+        size: u64,
+        feed: &mut dyn Feed,
+        early_error: Option<io::Error>,
+    ) -> ReadReport {
+        let window = &mut self.plain;
+        let chunk = self.limits.chunk;
+        let mut filled = 0usize;
+        let mut offset = 0u64;
+        let mut total = 0u64;
+        let mut problem = early_error.map(|e| classify(e, 0, encoding));
+        let mut eof = problem.is_some();
+        loop {
+            if !eof {
+                if window.len() < filled + chunk {
+                    window.resize(filled + chunk, 0);
+                }
+                match source.read(&mut window[filled..filled + chunk]) {
+                    Ok(0) => eof = true,
+                    Ok(n) => {
+                        filled += n;
+                        total += n as u64;
+                        if filled < chunk && !eof {
+                            // Keep reading until a chunk's worth is buffered: fewer, larger
+                            // framer calls.
+                            continue;
+                        }
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => {
+                        problem = Some(classify(e, total, encoding));
+                        eof = true;
+                    }
+                }
+            }
+            let used = feed.window(&window[..filled], offset, eof);
+            if eof {
+                break;
+            }
+            window.copy_within(used..filled, 0);
+            filled -= used;
+            offset += used as u64;
+        }
+        ReadReport {
+            encoding,
+            bytes: size,
+            decompressed: total,
+            problem,
+        }
+    }
+}
+
+fn classify(e: io::Error, after: u64, encoding: Encoding) -> ReadProblem {
+    let gz = matches!(encoding, Encoding::Gzip | Encoding::GzipUtf16);
+    let message = match e.kind() {
+        io::ErrorKind::UnexpectedEof if gz => "truncated (the gzip stream ends early)".to_string(),
+        _ if gz && after > 0 && e.to_string().contains("invalid gzip header") => {
+            "data after the last gzip member is not gzip".to_string()
+        }
+        _ if gz => format!("corrupt gzip data ({e})"),
+        _ => e.to_string(),
+    };
+    if gz && e.kind() != io::ErrorKind::PermissionDenied {
+        ReadProblem::Gzip { after, message }
+    } else {
+        ReadProblem::Io { after, message }
+    }
+}
+
+fn open_failure(size: u64, e: io::Error) -> ReadReport {
+    ReadReport {
+        encoding: Encoding::Plain,
+        bytes: size,
+        decompressed: 0,
+        problem: Some(ReadProblem::Open(e.to_string())),
+    }
+}
+
+/// Whether bytes start with a UTF-16 byte-order mark.
+fn is_utf16(bytes: &[u8]) -> bool {
+    bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF])
+}
+
+#[cfg(test)]
+mod tests;
