@@ -1,0 +1,279 @@
+//! Aggregation: the selected events of every file in, one deduplicated, resolved, sorted
+//! archive out, with per-user timelines and summaries built from it.
+//!
+//! - `CreateVirtualMFADevice` names no user; its target is the user to whom the same serial
+//!   number is enabled next in the archive (successful `EnableMFADevice` calls, read whatever
+//!   the filters).
+//! - The same event delivered twice (same eventID, same content) is reported once, with the
+//!   number of copies; the same eventID with different content is kept twice and flagged as a
+//!   conflict. Records without an eventID are never merged.
+//! - Order: time (unknown times last), eventID, then origin: the same for any thread count.
+
+pub mod timeline;
+pub mod users;
+
+use std::collections::HashMap;
+
+use crate::event::Event;
+use crate::filter::Selection;
+use crate::scan::file::{FileReport, MfaLink};
+
+/// An event as reported: one per distinct delivery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reported {
+    pub event: Event,
+    /// How many times the archive holds this exact event.
+    pub copies: u32,
+    /// Another record has the same eventID and different content.
+    pub conflict: bool,
+}
+
+/// Duplicate and conflict counts of one input file.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FileTally {
+    /// Records of this file that repeat an event reported from elsewhere.
+    pub duplicates: u64,
+    /// Records of this file whose eventID has conflicting content.
+    pub conflicts: u64,
+}
+
+/// The deduplicated, resolved, sorted events of a run.
+#[derive(Debug, Clone, Default)]
+pub struct Archive {
+    pub events: Vec<Reported>,
+    /// Records dropped as repeats.
+    pub duplicates: u64,
+    /// eventIDs with more than one content.
+    pub conflicts: u64,
+    /// Indexed like the input files.
+    pub tallies: Vec<FileTally>,
+}
+
+/// Builds the archive, taking the events and links out of the file reports.
+pub fn build(reports: &mut [FileReport], selection: &Selection) -> Archive {
+    let mut events: Vec<Event> = Vec::new();
+    let mut links: Vec<MfaLink> = Vec::new();
+    for r in reports.iter_mut() {
+        events.append(&mut r.events);
+        links.append(&mut r.links);
+    }
+    resolve_virtual_devices(&mut events, links);
+    events.retain(|e| selection.keeps_users(e));
+    let mut archive = dedup(events, reports.len());
+    archive
+        .events
+        .sort_by(|a, b| a.event.order_key().cmp(&b.event.order_key()));
+    archive
+}
+
+/// Gives each `CreateVirtualMFADevice` the user its serial is enabled for next.
+fn resolve_virtual_devices(events: &mut [Event], mut links: Vec<MfaLink>) {
+    links.sort_by(|a, b| {
+        (&a.account, &a.serial, a.time.is_none(), a.time, &a.user).cmp(&(
+            &b.account,
+            &b.serial,
+            b.time.is_none(),
+            b.time,
+            &b.user,
+        ))
+    });
+    let mut by_serial: HashMap<(&str, &str), Vec<&MfaLink>> = HashMap::new();
+    for l in &links {
+        by_serial
+            .entry((&l.account, &l.serial))
+            .or_default()
+            .push(l);
+    }
+    for e in events.iter_mut().filter(|e| {
+        e.name == "CreateVirtualMFADevice" && e.target.is_empty() && !e.mfa_serial.is_empty()
+    }) {
+        let Some(candidates) = by_serial.get(&(e.account.as_str(), e.mfa_serial.as_str())) else {
+            continue;
+        };
+        // The first enablement at or after the creation (any, when a time is unknown).
+        let next = candidates.iter().find(|l| match (e.time, l.time) {
+            (Some(created), Some(enabled)) => enabled >= created,
+            _ => true,
+        });
+        if let Some(link) = next {
+            e.target = link.user.clone();
+        }
+    }
+}
+
+/// Collapses repeated deliveries and flags conflicts.
+fn dedup(mut events: Vec<Event>, files: usize) -> Archive {
+    let mut archive = Archive {
+        tallies: vec![FileTally::default(); files],
+        ..Archive::default()
+    };
+    events.sort_by(|a, b| {
+        (&a.event_id, a.fingerprint, a.origin).cmp(&(&b.event_id, b.fingerprint, b.origin))
+    });
+    let mut rest = events.into_iter().peekable();
+    while let Some(first) = rest.next() {
+        if first.event_id.is_empty() {
+            archive.events.push(Reported {
+                event: first,
+                copies: 1,
+                conflict: false,
+            });
+            continue;
+        }
+        // Every record with this eventID, grouped by content (they are sorted that way).
+        let mut same_id = vec![first];
+        while let Some(next) = rest.next_if(|n| n.event_id == same_id[0].event_id) {
+            same_id.push(next);
+        }
+        let contents = 1 + same_id
+            .windows(2)
+            .filter(|w| w[0].fingerprint != w[1].fingerprint)
+            .count();
+        let conflict = contents > 1;
+        if conflict {
+            archive.conflicts += 1;
+            for e in &same_id {
+                archive.tallies[e.origin.file as usize].conflicts += 1;
+            }
+        }
+        let mut group = same_id.into_iter().peekable();
+        while let Some(kept) = group.next() {
+            let mut copies = 1;
+            while let Some(repeat) = group.next_if(|n| n.fingerprint == kept.fingerprint) {
+                copies += 1;
+                archive.duplicates += 1;
+                archive.tallies[repeat.origin.file as usize].duplicates += 1;
+            }
+            archive.events.push(Reported {
+                event: kept,
+                copies,
+                conflict,
+            });
+        }
+    }
+    archive
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::fingerprint::Fingerprint;
+    use crate::event::{Origin, raw::RawItem};
+    use crate::filter::EventSet;
+
+    fn event(json: &str, file: u32, record: u64, fp: u128) -> Event {
+        let raw: RawItem = serde_json::from_str(json).unwrap();
+        let mut e = Event::from_raw(&raw, Origin { file, record });
+        e.fingerprint = Fingerprint(fp);
+        e
+    }
+
+    fn report(file: u32, events: Vec<Event>, links: Vec<MfaLink>) -> FileReport {
+        FileReport {
+            file,
+            kind: crate::scan::file::FileKind::Log,
+            status: crate::scan::file::Status::Ok,
+            format: String::new(),
+            bytes: 0,
+            records: 0,
+            matched: 0,
+            undecodable: 0,
+            non_objects: 0,
+            error: String::new(),
+            events,
+            links,
+            problems: vec![],
+        }
+    }
+
+    fn all() -> Selection {
+        Selection {
+            events: EventSet::All,
+            since: None,
+            until: None,
+            accounts: vec![],
+            regions: vec![],
+            users: vec![],
+        }
+    }
+
+    #[test]
+    fn duplicates_collapse_and_conflicts_stay() {
+        let a =
+            r#"{"eventID":"e1","eventName":"ChangePassword","eventTime":"2026-03-02T10:00:00Z"}"#;
+        let b =
+            r#"{"eventID":"e2","eventName":"ChangePassword","eventTime":"2026-03-02T09:00:00Z"}"#;
+        let no_id = r#"{"eventName":"ChangePassword","eventTime":"2026-03-02T08:00:00Z"}"#;
+        let mut reports = vec![
+            report(
+                0,
+                vec![event(a, 0, 5, 1), event(b, 0, 6, 7), event(no_id, 0, 7, 9)],
+                vec![],
+            ),
+            report(
+                1,
+                vec![event(a, 1, 0, 1), event(b, 1, 1, 8), event(no_id, 1, 2, 9)],
+                vec![],
+            ),
+        ];
+        let archive = build(&mut reports, &all());
+        let rows: Vec<_> = archive
+            .events
+            .iter()
+            .map(|r| {
+                (
+                    r.event.event_id.as_str(),
+                    r.event.origin.file,
+                    r.copies,
+                    r.conflict,
+                )
+            })
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                ("", 0, 1, false),
+                ("", 1, 1, false),
+                ("e2", 0, 1, true),
+                ("e2", 1, 1, true),
+                ("e1", 0, 2, false)
+            ]
+        );
+        assert_eq!((archive.duplicates, archive.conflicts), (1, 1));
+        assert_eq!(
+            archive.tallies,
+            [
+                FileTally {
+                    duplicates: 0,
+                    conflicts: 1
+                },
+                FileTally {
+                    duplicates: 1,
+                    conflicts: 1
+                }
+            ]
+        );
+    }
+
+    #[test]
+    fn virtual_devices_take_the_next_enablement() {
+        let create = r#"{"eventName":"CreateVirtualMFADevice","recipientAccountId":"1","eventTime":"2026-03-02T10:00:00Z","userIdentity":{"type":"IAMUser","userName":"admin"},"responseElements":{"virtualMFADevice":{"serialNumber":"arn:aws:iam::1:mfa/x"}}}"#;
+        let link = |user: &str, t: &str| MfaLink {
+            account: "1".into(),
+            serial: "arn:aws:iam::1:mfa/x".into(),
+            user: user.into(),
+            time: crate::event::time::parse(t),
+        };
+        let mut reports = vec![report(
+            0,
+            vec![event(create, 0, 0, 1)],
+            vec![
+                link("early", "2026-03-02T09:00:00Z"),
+                link("bob", "2026-03-02T10:05:00Z"),
+                link("later", "2026-03-02T11:00:00Z"),
+            ],
+        )];
+        let archive = build(&mut reports, &all());
+        assert_eq!(archive.events[0].event.target, "bob");
+    }
+}

@@ -1,0 +1,229 @@
+//! Discovery: the input paths in, a sorted list of files to read out.
+//!
+//! Directories are walked recursively, following symbolic links (loops and dangling links are
+//! reported, not fatal). Every file found is listed, so the manifest can prove coverage; its path
+//! says what it probably is: CloudTrail digest, Insights and Lake folders are not event logs and
+//! are not read; files named like data are read and judged by their content; anything else is
+//! read only if its first bytes are gzip or JSON.
+
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use walkdir::WalkDir;
+
+/// What a file's path says about it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PathKind {
+    /// Named like data (`.json`, `.jsonl`, `.ndjson`, `.log`, `.gz`), named on the command line,
+    /// or inside a `CloudTrail` folder: read it.
+    Data,
+    /// Under `CloudTrail-Digest/`: integrity digests.
+    Digest,
+    /// Under `CloudTrail-Insight/`: Insights events, not API calls.
+    Insight,
+    /// CloudTrail Lake query results.
+    Lake,
+    /// Any other name: read only if it starts like gzip or JSON.
+    Other,
+}
+
+/// One file to account for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputFile {
+    pub path: PathBuf,
+    /// The path as reports show it (invalid UTF-8 bytes written as `\xNN`).
+    pub display: String,
+    pub size: u64,
+    pub kind: PathKind,
+    /// The name promises JSON (`.json`, `.jsonl`, `.ndjson`, with or without `.gz`): content
+    /// that is not JSON makes the file unreadable rather than skipped.
+    pub json_named: bool,
+}
+
+/// A path that could not be walked (a loop, a dangling link, no permission).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WalkProblem {
+    pub display: String,
+    pub message: String,
+}
+
+/// Everything found under the inputs, sorted by path.
+#[derive(Debug, Clone, Default)]
+pub struct Discovery {
+    pub files: Vec<InputFile>,
+    pub problems: Vec<WalkProblem>,
+}
+
+/// Walks `roots`. A root that is a file is read whatever its name.
+pub fn discover(roots: &[PathBuf]) -> Discovery {
+    let mut found = Discovery::default();
+    for root in roots {
+        for entry in WalkDir::new(root).follow_links(true) {
+            match entry {
+                Ok(e) if e.file_type().is_file() => {
+                    let path = e.path().to_path_buf();
+                    let size = e.metadata().map_or(0, |m| m.len());
+                    let named = e.depth() == 0;
+                    found.files.push(input_file(path, size, named));
+                }
+                Ok(_) => {}
+                Err(err) => {
+                    let path = err
+                        .path()
+                        .map(Path::to_path_buf)
+                        .unwrap_or_else(|| root.clone());
+                    let message = match (err.loop_ancestor(), err.io_error()) {
+                        (Some(ancestor), _) => {
+                            format!("symbolic link loop back to {}", display_path(ancestor))
+                        }
+                        (None, Some(io))
+                            if io.kind() == std::io::ErrorKind::NotFound && path.is_symlink() =>
+                        {
+                            "dangling symbolic link".to_owned()
+                        }
+                        (None, Some(io)) => io.to_string(),
+                        (None, None) => err.to_string(),
+                    };
+                    found.problems.push(WalkProblem {
+                        display: display_path(&path),
+                        message,
+                    });
+                }
+            }
+        }
+    }
+    found.files.sort_by(|a, b| a.path.cmp(&b.path));
+    found.files.dedup_by(|a, b| a.path == b.path);
+    found.problems.sort_by(|a, b| a.display.cmp(&b.display));
+    found.problems.dedup();
+    found
+}
+
+fn input_file(path: PathBuf, size: u64, named_on_command_line: bool) -> InputFile {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
+    let in_folder = |folder: &str| path.components().any(|c| c.as_os_str() == folder);
+    let json_named = [
+        ".json",
+        ".jsonl",
+        ".ndjson",
+        ".json.gz",
+        ".jsonl.gz",
+        ".ndjson.gz",
+    ]
+    .iter()
+    .any(|s| name.ends_with(s));
+    let data_named = json_named || [".log", ".gz", ".log.gz"].iter().any(|s| name.ends_with(s));
+    let lake_named =
+        name == "result_sign.json" || (name.starts_with("result_") && name.ends_with(".csv.gz"));
+    let kind = if in_folder("CloudTrail-Digest") {
+        PathKind::Digest
+    } else if in_folder("CloudTrail-Insight") {
+        PathKind::Insight
+    } else if in_folder("CloudTrail-Lake") || lake_named {
+        PathKind::Lake
+    } else if data_named || named_on_command_line || in_folder("CloudTrail") {
+        PathKind::Data
+    } else {
+        PathKind::Other
+    };
+    InputFile {
+        display: display_path(&path),
+        path,
+        size,
+        kind,
+        json_named,
+    }
+}
+
+/// Whether a file of kind `Other` starts like gzip or JSON (after an optional byte-order mark
+/// and whitespace), judged from its first bytes.
+pub fn starts_like_data(path: &Path) -> std::io::Result<bool> {
+    let mut head = [0u8; 512];
+    let mut file = File::open(path)?;
+    let mut n = 0;
+    while n < head.len() {
+        match file.read(&mut head[n..])? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    let head = &head[..n];
+    if head.starts_with(&[0x1f, 0x8b])
+        || head.starts_with(&[0xFF, 0xFE])
+        || head.starts_with(&[0xFE, 0xFF])
+    {
+        return Ok(true);
+    }
+    let body = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    Ok(matches!(
+        body.iter().find(|b| !b.is_ascii_whitespace()),
+        Some(b'{' | b'[')
+    ))
+}
+
+/// A path for reports: UTF-8 as is, any other byte as `\xNN`, so two different paths never
+/// print the same.
+pub fn display_path(path: &Path) -> String {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let mut out = String::new();
+        for chunk in path.as_os_str().as_bytes().utf8_chunks() {
+            out.push_str(chunk.valid());
+            for b in chunk.invalid() {
+                out.push_str(&format!("\\x{b:02x}"));
+            }
+        }
+        out
+    }
+    #[cfg(not(unix))]
+    {
+        path.to_string_lossy().into_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_by_path() {
+        let kind = |p: &str| input_file(PathBuf::from(p), 0, false).kind;
+        assert_eq!(
+            kind("d/AWSLogs/1/CloudTrail/us-east-1/2026/03/02/1_CloudTrail_us-east-1_x.json.gz"),
+            PathKind::Data
+        );
+        assert_eq!(
+            kind(
+                "d/AWSLogs/1/CloudTrail-Digest/us-east-1/2026/03/02/1_CloudTrail-Digest_x.json.gz"
+            ),
+            PathKind::Digest
+        );
+        assert_eq!(
+            kind("d/AWSLogs/1/CloudTrail-Insight/us-east-1/2026/03/02/x.json.gz"),
+            PathKind::Insight
+        );
+        assert_eq!(kind("exports/q1/result_1.csv.gz"), PathKind::Lake);
+        assert_eq!(kind("exports/q1/result_sign.json"), PathKind::Lake);
+        assert_eq!(kind("notes/readme.txt"), PathKind::Other);
+        assert_eq!(kind("export/events.ndjson"), PathKind::Data);
+        assert_eq!(
+            input_file(PathBuf::from("readme.txt"), 0, true).kind,
+            PathKind::Data
+        );
+        assert!(input_file(PathBuf::from("a/x.jsonl.gz"), 0, false).json_named);
+        assert!(!input_file(PathBuf::from("a/x.log"), 0, false).json_named);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn odd_bytes_in_paths_are_escaped() {
+        use std::os::unix::ffi::OsStrExt;
+        let p = Path::new(std::ffi::OsStr::from_bytes(b"dir/caf\xe9.json"));
+        assert_eq!(display_path(p), "dir/caf\\xe9.json");
+    }
+}

@@ -1,0 +1,77 @@
+//! events.csv: one row per distinct event, sorted by time then eventID.
+
+use super::OutputDir;
+use crate::aggregate::Archive;
+use crate::discover::InputFile;
+use crate::error::Error;
+use crate::event::time;
+
+pub const NAME: &str = "events.csv";
+
+pub const HEADER: [&str; 25] = [
+    "event_time",
+    "event_name",
+    "event_source",
+    "account",
+    "region",
+    "actor",
+    "actor_type",
+    "actor_arn",
+    "actor_key",
+    "mfa_authenticated",
+    "console_session",
+    "target_user",
+    "access_key_id",
+    "key_status",
+    "mfa_serial",
+    "source_ip",
+    "user_agent",
+    "error_code",
+    "error_message",
+    "event_id",
+    "request_id",
+    "source_file",
+    "source_record",
+    "copies",
+    "conflict",
+];
+
+pub fn write(out: &mut OutputDir, archive: &Archive, files: &[InputFile]) -> Result<(), Error> {
+    let mut t = out.table(NAME, &HEADER)?;
+    for r in &archive.events {
+        let e = &r.event;
+        let mfa = match e.actor.mfa {
+            Some(true) => "true",
+            Some(false) => "false",
+            None => "",
+        };
+        t.row()
+            .text(&e.time.map(|t| time::format(&t)).unwrap_or_default())
+            .text(&e.name)
+            .text(&e.source)
+            .text(&e.account)
+            .text(&e.region)
+            .text(&e.actor.name)
+            .text(&e.actor.kind)
+            .text(&e.actor.arn)
+            .text(&e.actor.access_key)
+            .text(mfa)
+            .flag(e.actor.console)
+            .text(&e.target)
+            .text(&e.access_key_id)
+            .text(&e.key_status)
+            .text(&e.mfa_serial)
+            .text(&e.source_ip)
+            .text(&e.user_agent)
+            .text(&e.error_code)
+            .text(&e.error_message)
+            .text(&e.event_id)
+            .text(&e.request_id)
+            .text(&files[e.origin.file as usize].display)
+            .num(e.origin.record)
+            .num(r.copies)
+            .flag(r.conflict)
+            .finish()?;
+    }
+    t.close()
+}

@@ -1,0 +1,154 @@
+//! The summary printed on stdout at the end of a run.
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::aggregate::Archive;
+use crate::aggregate::users::UserSummary;
+use crate::discover::{InputFile, WalkProblem};
+use crate::scan::file::{FileReport, Status};
+
+/// What a run did, in numbers.
+#[derive(Debug, Clone, Default)]
+pub struct Summary {
+    pub files: usize,
+    pub ok: usize,
+    pub partial: usize,
+    pub unreadable: usize,
+    pub skipped: usize,
+    pub bytes: u64,
+    pub records: u64,
+    pub matched: u64,
+    pub reported: usize,
+    pub duplicates: u64,
+    pub conflicts: u64,
+    /// Reported events per event name, in the order of the selection.
+    pub per_name: Vec<(String, u64)>,
+    pub users: usize,
+    pub accounts: usize,
+    /// One line per file that was not read completely.
+    pub warnings: Vec<String>,
+    pub manifest: String,
+    pub reports: Vec<String>,
+    pub threads: usize,
+    pub elapsed: Duration,
+}
+
+impl Summary {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        files: &[InputFile],
+        reports: &[FileReport],
+        walk: &[WalkProblem],
+        archive: &Archive,
+        users: &[UserSummary],
+        names: &[String],
+        manifest: String,
+        threads: usize,
+    ) -> Summary {
+        let mut s = Summary {
+            files: files.len() + walk.len(),
+            manifest,
+            threads,
+            ..Summary::default()
+        };
+        for r in reports {
+            match r.status {
+                Status::Ok => s.ok += 1,
+                Status::Partial => s.partial += 1,
+                Status::Unreadable => s.unreadable += 1,
+                Status::Skipped => s.skipped += 1,
+            }
+            s.bytes += r.bytes;
+            s.records += r.records;
+            s.matched += r.matched;
+            if matches!(r.status, Status::Partial | Status::Unreadable) {
+                s.warnings.push(format!(
+                    "{}: {}: {}",
+                    files[r.file as usize].display,
+                    r.status.as_str(),
+                    r.error
+                ));
+            }
+        }
+        s.unreadable += walk.len();
+        s.warnings.extend(
+            walk.iter()
+                .map(|w| format!("{}: unreadable: {}", w.display, w.message)),
+        );
+        s.warnings.sort();
+        s.reported = archive.events.len();
+        s.duplicates = archive.duplicates;
+        s.conflicts = archive.conflicts;
+        s.per_name = names
+            .iter()
+            .map(|n| {
+                (
+                    n.clone(),
+                    archive.events.iter().filter(|r| r.event.name == *n).count() as u64,
+                )
+            })
+            .collect();
+        s.users = users.len();
+        let mut accounts: Vec<&str> = users.iter().map(|u| u.account.as_str()).collect();
+        accounts.sort_unstable();
+        accounts.dedup();
+        s.accounts = accounts.len();
+        s
+    }
+
+    /// Whether every input was read completely (exit status 0 rather than 3).
+    pub fn complete(&self) -> bool {
+        self.partial == 0 && self.unreadable == 0
+    }
+}
+
+impl fmt::Display for Summary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "read {} files ({:.1} MiB, {} records) in {:.2} s on {} threads",
+            self.files,
+            self.bytes as f64 / (1 << 20) as f64,
+            self.records,
+            self.elapsed.as_secs_f64(),
+            self.threads
+        )?;
+        write!(f, "events: {} reported", self.reported)?;
+        if self.duplicates > 0 {
+            write!(f, " ({} repeated deliveries merged)", self.duplicates)?;
+        }
+        if self.conflicts > 0 {
+            write!(
+                f,
+                "; {} eventIDs with conflicting content (kept apart, see events.csv 'conflict')",
+                self.conflicts
+            )?;
+        }
+        writeln!(f)?;
+        let width = self
+            .per_name
+            .iter()
+            .map(|(n, _)| n.len())
+            .max()
+            .unwrap_or(0);
+        for (name, n) in &self.per_name {
+            writeln!(f, "  {name:width$}  {n}")?;
+        }
+        writeln!(f, "users: {} in {} accounts", self.users, self.accounts)?;
+        write!(
+            f,
+            "inputs: {} ok, {} partial, {} unreadable, {} skipped",
+            self.ok, self.partial, self.unreadable, self.skipped
+        )?;
+        if !self.complete() {
+            write!(
+                f,
+                ": some inputs were not read completely, see {}",
+                self.manifest
+            )?;
+        }
+        writeln!(f)?;
+        write!(f, "reports: {}", self.reports.join(", "))
+    }
+}
