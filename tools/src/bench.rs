@@ -1,0 +1,165 @@
+//! The macro-benchmark dump: many delivered log files with a realistic record mix, sizes and
+//! compression ratio, and a small share of the five credential events.
+
+use std::path::Path;
+
+use anyhow::Result;
+use rayon::prelude::*;
+use serde_json::json;
+
+use crate::dump::{gzip, log_path, records_body, write_file};
+use crate::synth::{Noise, Record, access_key, assumed_role, iam_user, uuid};
+
+/// What to generate.
+#[derive(Debug, Clone)]
+pub struct BenchSpec {
+    /// Uncompressed JSON to produce, in bytes (approximately).
+    pub json_bytes: u64,
+    /// Records per delivered file.
+    pub records_per_file: usize,
+    /// Share of records that are one of the five credential events.
+    pub credential_share: f64,
+    pub seed: u64,
+}
+
+/// What was generated.
+#[derive(Debug, Clone, Default)]
+pub struct BenchStats {
+    pub files: u64,
+    pub records: u64,
+    pub credential_events: u64,
+    pub json_bytes: u64,
+    pub gzip_bytes: u64,
+}
+
+const ACCOUNTS: [&str; 4] = [
+    "111122223333",
+    "222233334444",
+    "333344445555",
+    "444455556666",
+];
+const REGIONS: [&str; 4] = ["us-east-1", "us-west-2", "eu-west-1", "ap-southeast-2"];
+
+fn noise() -> Noise {
+    Noise {
+        accounts: ACCOUNTS.iter().map(|s| s.to_string()).collect(),
+        users: (0..40).map(|i| format!("user{i:02}")).collect(),
+        roles: [
+            "app-worker",
+            "ci-deployer",
+            "data-pipeline",
+            "lambda-exec",
+            "OrganizationAccountAccessRole",
+            "AWSReservedSSO_ReadOnly_5d2c1f0e8a",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect(),
+    }
+}
+
+/// One of the five credential events, for a random user.
+fn credential_event(rng: &mut fastrand::Rng, time: &str, account: &str) -> Record {
+    let user = format!("user{:02}", rng.u8(..40));
+    let actor = if rng.bool() {
+        iam_user(
+            account,
+            &user,
+            &access_key(rng, "AKIA"),
+            Some(rng.u8(..4) > 0),
+            time,
+        )
+    } else {
+        assumed_role(
+            account,
+            "AWSReservedSSO_AdministratorAccess_0a1b2c3d4e",
+            "admin@example.com",
+            &access_key(rng, "ASIA"),
+            true,
+            time,
+        )
+    };
+    let name = [
+        "EnableMFADevice",
+        "ResyncMFADevice",
+        "CreateVirtualMFADevice",
+        "ChangePassword",
+        "UpdateAccessKey",
+    ][rng.usize(..5)];
+    let mut r = Record::call(rng, time, "iam.amazonaws.com", name, "us-east-1", actor);
+    let serial = format!("arn:aws:iam::{account}:mfa/{user}");
+    r.request_parameters = match name {
+        "EnableMFADevice" | "ResyncMFADevice" => json!({"userName": user, "serialNumber": serial}),
+        "CreateVirtualMFADevice" => json!({"virtualMFADeviceName": user, "path": "/"}),
+        "UpdateAccessKey" => {
+            json!({"userName": user, "accessKeyId": access_key(rng, "AKIA"), "status": if rng.bool() {"Active"} else {"Inactive"}})
+        }
+        _ => serde_json::Value::Null,
+    };
+    if name == "CreateVirtualMFADevice" {
+        r.response_elements = json!({"virtualMFADevice": {"serialNumber": serial}});
+    }
+    r.source_ip_address = format!("203.0.113.{}", rng.u8(1..255));
+    r.user_agent = "console.amazonaws.com".into();
+    r
+}
+
+/// Generates the dump under `root` (in parallel; deterministic for a given spec).
+pub fn generate(root: &Path, spec: &BenchSpec) -> Result<BenchStats> {
+    let noise = noise();
+    let approx_record = 1400u64;
+    let files = (spec.json_bytes / (approx_record * spec.records_per_file as u64)).max(1);
+    let stats: Vec<BenchStats> = (0..files)
+        .into_par_iter()
+        .map(|i| -> Result<BenchStats> {
+            let mut rng =
+                fastrand::Rng::with_seed(spec.seed ^ (i.wrapping_mul(0x9E37_79B9_7F4A_7C15)));
+            let account = ACCOUNTS[(i % 4) as usize];
+            let region = REGIONS[((i / 4) % 4) as usize];
+            let minute = i / 16 * 5;
+            let (day, hour, min) = (1 + minute / 1440 % 28, minute / 60 % 24, minute % 60);
+            let mut records = Vec::with_capacity(spec.records_per_file);
+            let mut credential = 0;
+            for k in 0..spec.records_per_file {
+                let sec = (k * 300 / spec.records_per_file) as u64;
+                let time = format!(
+                    "2026-03-{day:02}T{hour:02}:{:02}:{:02}Z",
+                    min + sec / 60,
+                    sec % 60
+                );
+                if rng.f64() < spec.credential_share {
+                    credential += 1;
+                    records.push(credential_event(&mut rng, &time, account));
+                } else {
+                    records.push(noise.record(&mut rng, &time, account, region));
+                }
+            }
+            let body = records_body(&records);
+            let gz = gzip(body.as_bytes());
+            let delivery = format!("202603{day:02}T{hour:02}{:02}Z", (min + 5) % 60);
+            let rel = log_path(None, account, region, &delivery, spec.seed ^ i);
+            write_file(root, &rel, &gz)?;
+            Ok(BenchStats {
+                files: 1,
+                records: records.len() as u64,
+                credential_events: credential,
+                json_bytes: body.len() as u64,
+                gzip_bytes: gz.len() as u64,
+            })
+        })
+        .collect::<Result<_>>()?;
+    Ok(stats
+        .into_iter()
+        .fold(BenchStats::default(), |a, s| BenchStats {
+            files: a.files + s.files,
+            records: a.records + s.records,
+            credential_events: a.credential_events + s.credential_events,
+            json_bytes: a.json_bytes + s.json_bytes,
+            gzip_bytes: a.gzip_bytes + s.gzip_bytes,
+        }))
+}
+
+/// A unique id (exposed for callers that add their own records).
+pub fn event_id(rng: &mut fastrand::Rng) -> String {
+    uuid(rng)
+}
