@@ -5,4 +5,5 @@
 
 pub mod bench;
 pub mod dump;
+pub mod sample;
 pub mod synth;

@@ -1,0 +1,4 @@
+//! Integration tests: the real `trailsift` binary on fixture dumps, whole outputs compared.
+
+mod harness;
+mod scan;

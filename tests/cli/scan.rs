@@ -1,0 +1,207 @@
+//! The scan command on the bundled sample and on real public samples.
+
+use crate::harness::{REPORTS, assert_expected, assert_well_formed, raw, scan};
+
+#[test]
+fn sample_logs_give_the_expected_reports() {
+    let run = scan(&["sample-logs"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_well_formed(&run);
+    assert_expected(&run, "sample-logs", &REPORTS);
+    assert!(run.stdout.contains("events: 29 reported (4 repeated deliveries merged); 1 eventID with conflicting content"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("inputs: 122 ok, 0 partial, 0 unreadable, 3 skipped"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stderr.is_empty(), "{}", run.stderr);
+}
+
+#[test]
+fn public_samples_give_the_expected_reports() {
+    let run = scan(&["tests/fixtures/public"]);
+    // One of AWS's own parser fixtures is invalid JSON on purpose: the run says so.
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert_well_formed(&run);
+    assert_expected(&run, "public", &REPORTS);
+    assert!(
+        run.stderr.contains(
+            "SerializerTestFileBadJsonFormat.json: partial: 1 record could not be read, first #0"
+        ),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn the_thread_count_never_changes_a_byte() {
+    for input in ["sample-logs", "tests/fixtures/public"] {
+        let one = scan(&[input, "--threads", "1"]);
+        let four = scan(&[input, "--threads", "4"]);
+        for name in REPORTS {
+            assert_eq!(one.report(name), four.report(name), "{input}: {name}");
+        }
+    }
+}
+
+#[test]
+fn every_record_is_accounted_for_with_all_events() {
+    let run = scan(&["sample-logs", "--all-events"]);
+    assert_eq!(run.code, 0);
+    let records: u64 = run
+        .rows("manifest.csv")
+        .iter()
+        .filter(|r| r["kind"] == "log")
+        .map(|r| r["records"].parse::<u64>().unwrap())
+        .sum();
+    let events = run.rows("events.csv");
+    let merged: u64 = events
+        .iter()
+        .map(|r| r["copies"].parse::<u64>().unwrap() - 1)
+        .sum();
+    assert_eq!(
+        records,
+        events.len() as u64 + merged,
+        "every record is reported once, or merged into a copy"
+    );
+    assert_eq!(records, 3255);
+}
+
+#[test]
+fn an_output_directory_in_use_is_refused_without_force() {
+    let first = scan(&["sample-logs"]);
+    let out = first.out.to_str().unwrap();
+    let again = raw(&["scan", "sample-logs", "--out", out]);
+    assert_eq!(again.code, 1);
+    assert!(
+        again
+            .stderr
+            .contains("is not empty (use --force to write into it)"),
+        "{}",
+        again.stderr
+    );
+    let forced = raw(&["scan", "sample-logs", "--out", out, "--force", "--quiet"]);
+    assert_eq!(forced.code, 0, "{}", forced.stderr);
+    assert!(forced.stdout.is_empty());
+    assert_eq!(
+        std::fs::read_to_string(first.out.join("events.csv")).unwrap(),
+        first.report("events.csv")
+    );
+}
+
+#[test]
+fn bad_arguments_are_usage_errors() {
+    for args in [
+        &["scan", "sample-logs"][..],
+        &["scan", "--out", "x"],
+        &["scan", "sample-logs", "--out", "x", "--since", "yesterday"],
+        &[
+            "scan",
+            "sample-logs",
+            "--out",
+            "x",
+            "--events",
+            "A",
+            "--all-events",
+        ],
+        &[
+            "scan",
+            "sample-logs",
+            "--out",
+            "x",
+            "--since",
+            "2026-03-05",
+            "--until",
+            "2026-03-04",
+        ],
+        &["scan", "sample-logs", "--out", "x", "--threads", "0"],
+        &["scan", "sample-logs", "--out", "x", "--bogus"],
+    ] {
+        let run = raw(args);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("Usage:") || run.stderr.contains("error:"),
+            "{args:?}: {}",
+            run.stderr
+        );
+    }
+}
+
+#[test]
+fn filters_narrow_the_events() {
+    let events = |args: &[&str]| {
+        let run = scan(&[&["sample-logs"][..], args].concat());
+        assert_eq!(run.code, 0, "{args:?}: {}", run.stderr);
+        run.rows("events.csv")
+            .into_iter()
+            .map(|r| format!("{} {} {}", r["event_name"], r["actor"], r["target_user"]))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        events(&["--user", "erin"]),
+        [
+            "ChangePassword erin erin",
+            "ChangePassword erin erin",
+            "CreateVirtualMFADevice erin erin",
+            "EnableMFADevice erin erin"
+        ]
+    );
+    // A user filter matches targets too, including one resolved from an error message.
+    assert_eq!(
+        events(&["--user", "henry"]),
+        ["UpdateAccessKey mallory henry"]
+    );
+    assert_eq!(
+        events(&["--user", "carol"]),
+        [
+            "CreateVirtualMFADevice bob carol",
+            "EnableMFADevice bob carol",
+            "ResyncMFADevice bob carol"
+        ]
+    );
+    assert_eq!(
+        events(&[
+            "--since",
+            "2026-03-04T02:00:00Z",
+            "--until",
+            "2026-03-04T03:04:55Z"
+        ]),
+        [
+            "UpdateAccessKey mallory henry",
+            "UpdateAccessKey mallory dave",
+            "ChangePassword erin erin"
+        ]
+    );
+    assert_eq!(
+        events(&["--account", "777788889999"]),
+        [
+            "UpdateAccessKey terraform-ci/gh-actions-1234 svc-backup",
+            "CreateVirtualMFADevice svc-backup "
+        ]
+    );
+    assert!(
+        events(&["--region", "eu-west-1"]).is_empty(),
+        "IAM is logged in us-east-1"
+    );
+    // Unpinned names include Cognito's ChangePassword; pinned ones do not.
+    assert_eq!(
+        events(&["--events", "ChangePassword", "--account", "444455556666"]).len(),
+        5
+    );
+    assert_eq!(
+        events(&[
+            "--events",
+            "iam.amazonaws.com:ChangePassword",
+            "--account",
+            "444455556666"
+        ])
+        .len(),
+        4
+    );
+    // Noise calls by or on bob, counted independently (distinct eventID + content) with Python.
+    assert_eq!(
+        events(&["--events", "ListAccessKeys,GetUser", "--user", "bob"]).len(),
+        13
+    );
+}
