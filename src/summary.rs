@@ -119,9 +119,14 @@ impl fmt::Display for Summary {
             write!(f, " ({} repeated deliveries merged)", self.duplicates)?;
         }
         if self.conflicts > 0 {
+            let ids = if self.conflicts == 1 {
+                "eventID"
+            } else {
+                "eventIDs"
+            };
             write!(
                 f,
-                "; {} eventIDs with conflicting content (kept apart, see events.csv 'conflict')",
+                "; {} {ids} with conflicting content (kept apart, see events.csv 'conflict')",
                 self.conflicts
             )?;
         }

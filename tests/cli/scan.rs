@@ -8,7 +8,13 @@ fn sample_logs_give_the_expected_reports() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_well_formed(&run);
     assert_expected(&run, "sample-logs", &REPORTS);
-    assert!(run.stdout.contains("events: 29 reported (4 repeated deliveries merged); 1 eventID with conflicting content"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains(
+            "events: 29 reported (4 repeated deliveries merged); 1 eventID with conflicting content"
+        ),
+        "{}",
+        run.stdout
+    );
     assert!(
         run.stdout
             .contains("inputs: 122 ok, 0 partial, 0 unreadable, 3 skipped"),
