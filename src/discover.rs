@@ -26,6 +26,8 @@ pub enum PathKind {
     Lake,
     /// Any other name: read only if it starts like gzip or JSON.
     Other,
+    /// Not a regular file (a socket, a FIFO, a device): listed, never opened.
+    Special,
 }
 
 /// One file to account for.
@@ -67,7 +69,12 @@ pub fn discover(roots: &[PathBuf]) -> Discovery {
                     let named = e.depth() == 0;
                     found.files.push(input_file(path, size, named));
                 }
-                Ok(_) => {}
+                Ok(e) if e.file_type().is_dir() => {}
+                Ok(e) => {
+                    let mut file = input_file(e.path().to_path_buf(), 0, false);
+                    file.kind = PathKind::Special;
+                    found.files.push(file);
+                }
                 Err(err) => {
                     let path = err
                         .path()

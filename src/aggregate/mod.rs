@@ -180,6 +180,7 @@ mod tests {
             undecodable: 0,
             non_objects: 0,
             error: String::new(),
+            note: String::new(),
             events,
             links,
             problems: vec![],

@@ -225,6 +225,15 @@ impl Framer {
         skip + used
     }
 
+    /// Whether the framer has stopped for good (the data stopped being JSON, or the sink asked
+    /// it to): nothing more needs to be fed.
+    pub fn is_done(&self) -> bool {
+        match &self.mode {
+            Mode::Structural(core) => core.ending().is_some(),
+            Mode::Sniffing | Mode::Lines(_) => false,
+        }
+    }
+
     /// What the framer made of the data. Call after the last `feed` (with `eof`).
     pub fn finish(self) -> Framed {
         match self.mode {

@@ -24,6 +24,11 @@ pub trait Feed {
     /// The next window of a stream, its first byte at stream offset `offset`; `eof` says no
     /// bytes follow. Returns how many leading bytes of the window are no longer needed.
     fn window(&mut self, data: &[u8], offset: u64, eof: bool) -> usize;
+    /// Whether the rest of the stream is of no interest (the data stopped being JSON): the
+    /// reader stops decompressing, so a gzip bomb of garbage costs nothing.
+    fn finished(&self) -> bool {
+        false
+    }
 }
 
 /// Memory limits of one reader (one per worker thread).
@@ -272,6 +277,11 @@ impl Reader {
             }
             let used = feed.window(&window[..filled], offset, eof);
             if eof {
+                break;
+            }
+            if feed.finished() {
+                // Say so to the framer, which has already recorded why it stopped.
+                feed.window(&window[used..filled], offset + used as u64, true);
                 break;
             }
             window.copy_within(used..filled, 0);

@@ -8,7 +8,7 @@ use crate::scan::file::FileReport;
 
 pub const NAME: &str = "manifest.csv";
 
-pub const HEADER: [&str; 11] = [
+pub const HEADER: [&str; 12] = [
     "path",
     "kind",
     "status",
@@ -20,6 +20,7 @@ pub const HEADER: [&str; 11] = [
     "duplicates",
     "conflicts",
     "error",
+    "note",
 ];
 
 pub fn write(
@@ -59,6 +60,7 @@ pub fn write(
                     .num(tally.duplicates)
                     .num(tally.conflicts)
                     .text(&r.error)
+                    .text(&r.note)
                     .finish()?;
             }
             None => t
@@ -74,6 +76,7 @@ pub fn write(
                 .num(0u64)
                 .num(0u64)
                 .text(walk_error)
+                .text("")
                 .finish()?,
         }
     }

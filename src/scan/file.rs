@@ -93,6 +93,8 @@ pub struct FileReport {
     pub non_objects: u64,
     /// Why the file is partial, unreadable or skipped.
     pub error: String,
+    /// Something worth knowing that is not an error (array members that are not objects).
+    pub note: String,
     pub events: Vec<Event>,
     pub links: Vec<MfaLink>,
     pub problems: Vec<RecordProblem>,
@@ -129,6 +131,7 @@ impl<'s> Worker<'s> {
             undecodable: 0,
             non_objects: 0,
             error: String::new(),
+            note: String::new(),
             events: Vec::new(),
             links: Vec::new(),
             problems: Vec::new(),
@@ -180,6 +183,14 @@ impl<'s> Worker<'s> {
                     return report;
                 }
             },
+            PathKind::Special => {
+                skip(
+                    &mut report,
+                    FileKind::Other,
+                    "not a regular file (a socket, FIFO or device)",
+                );
+                return report;
+            }
             PathKind::Data => {}
         }
         let mut sink = RecordSink {
@@ -229,6 +240,10 @@ impl Feed for FileFeed<'_, '_, '_> {
     fn window(&mut self, data: &[u8], offset: u64, eof: bool) -> usize {
         self.sink.cursor = None;
         self.framer.feed(data, offset, eof, self.sink)
+    }
+
+    fn finished(&self) -> bool {
+        self.framer.is_done()
     }
 }
 
@@ -408,14 +423,10 @@ fn conclude(
         ));
     }
     if framed.non_objects > 0 {
-        report.problems.push(RecordProblem {
-            record: None,
-            offset: None,
-            message: format!(
-                "{} array members that are not objects were skipped",
-                framed.non_objects
-            ),
-        });
+        report.note = format!(
+            "{} array members that are not objects were skipped (not records)",
+            framed.non_objects
+        );
     }
     // Something was made of the file: a record, or at least CloudTrail structure.
     let recognised = report.records > report.undecodable
