@@ -4,13 +4,14 @@
 //! trailsift finds candidates by searching raw bytes and decodes only those. The search must never
 //! miss a record the decoder would select, whatever its spelling:
 //!
-//! - A selected record's `eventName` value is the exact name between quotes, and its
-//!   `eventSource` (when the selection pins it) the exact source between quotes, unless a `\u`
-//!   escape spells some of it. The framer flags every record holding a `\u` escape, and those are
-//!   always decoded.
+//! - A selected record's `eventName` value holds the exact name, and its `eventSource` (when the
+//!   selection pins it) the exact source, unless a `\u` escape spells some of it. The framer
+//!   flags every record holding a backslash followed by `u` (a `\u` escape, or one nested in a
+//!   JSON string such as lookup-events' `CloudTrailEvent`, `\\u`), and those are always decoded.
+//!   The needles carry no quotes: inside a JSON string the quotes are escaped (`\"`).
 //! - When every selected event pins its source (the default set: `iam.amazonaws.com`), one pass
-//!   over the whole buffer finds the quoted source; only records holding it are checked for a
-//!   quoted name. Otherwise one multi-pattern pass (Teddy) looks for the quoted names.
+//!   over the whole buffer finds the source; only records holding it are checked for a name.
+//!   Otherwise one multi-pattern pass (Teddy) looks for the names.
 //!
 //! A property test decodes every record of generated and re-spelled dumps and checks that the
 //! prefiltered scan selects exactly the same ones.
@@ -28,16 +29,16 @@ pub struct Prefilter {
 enum Plan {
     /// Every record is decoded (`--all-events`).
     Everything,
-    /// A record is a candidate when it holds one of the quoted sources and one of the names.
+    /// A record is a candidate when it holds one of the sources and one of the names.
     Sources {
         sources: Vec<Finder<'static>>,
         names: Names,
     },
-    /// A record is a candidate when it holds one of the quoted names.
+    /// A record is a candidate when it holds one of the names.
     Names(Names),
 }
 
-/// The quoted names, as one multi-pattern searcher (for whole buffers) and as single finders
+/// The names, as one multi-pattern searcher (for whole buffers) and as single finders
 /// (for one record, where a searcher's set-up would cost more than the search).
 #[derive(Debug, Clone)]
 struct Names {
@@ -47,14 +48,13 @@ struct Names {
 
 impl Names {
     fn new(names: &[&str]) -> Names {
-        let quoted: Vec<String> = names.iter().map(|n| quote(n)).collect();
         let any = AhoCorasick::builder()
             .match_kind(MatchKind::LeftmostFirst)
-            .build(&quoted)
+            .build(names)
             .expect("a handful of short patterns always builds");
-        let each = quoted
+        let each = names
             .iter()
-            .map(|q| Finder::new(q.as_bytes()).into_owned())
+            .map(|n| Finder::new(n.as_bytes()).into_owned())
             .collect();
         Names { any, each }
     }
@@ -62,10 +62,6 @@ impl Names {
     fn in_record(&self, record: &[u8]) -> bool {
         self.each.iter().any(|f| f.find(record).is_some())
     }
-}
-
-fn quote(s: &str) -> String {
-    format!("\"{s}\"")
 }
 
 impl Prefilter {
@@ -86,7 +82,7 @@ impl Prefilter {
             Plan::Sources {
                 sources: sources
                     .iter()
-                    .map(|s| Finder::new(quote(s).as_bytes()).into_owned())
+                    .map(|s| Finder::new(s.as_bytes()).into_owned())
                     .collect(),
                 names,
             }
@@ -183,12 +179,20 @@ mod tests {
     }
 
     #[test]
+    fn names_inside_json_strings_are_found() {
+        // lookup-events: the record is a JSON string, its quotes escaped.
+        let p = Prefilter::new(&["ChangePassword"], &["iam.amazonaws.com"]);
+        let lookup = br#"{"EventId":"1","CloudTrailEvent":"{\"eventSource\":\"iam.amazonaws.com\",\"eventName\":\"ChangePassword\"}"}"#;
+        assert!(p.accepts(lookup, false, None));
+    }
+
+    #[test]
     fn names_only_and_the_hit_cursor() {
         let p = Prefilter::new(&["EnableMFADevice", "UpdateAccessKey"], &[]);
-        let buf = br#"[{"eventName":"A"},{"eventName":"UpdateAccessKey"},{"x":"EnableMFADevice is not quoted alone"}]"#;
+        let buf = br#"[{"eventName":"A"},{"eventName":"UpdateAccessKey"},{"x":1}]"#;
         let mut c = HitCursor::default();
         c.reset(&p, buf);
-        assert_eq!(c.hits, [32]);
+        assert_eq!(c.hits, [33]);
         assert!(!c.inside(1, 18));
         assert!(c.inside(19, 51));
         assert!(!c.inside(52, buf.len()));

@@ -170,20 +170,9 @@ mod tests {
 
     fn report(file: u32, events: Vec<Event>, links: Vec<MfaLink>) -> FileReport {
         FileReport {
-            file,
-            kind: crate::scan::file::FileKind::Log,
-            status: crate::scan::file::Status::Ok,
-            format: String::new(),
-            bytes: 0,
-            records: 0,
-            matched: 0,
-            undecodable: 0,
-            non_objects: 0,
-            error: String::new(),
-            note: String::new(),
             events,
             links,
-            problems: vec![],
+            ..FileReport::empty(file, 0)
         }
     }
 

@@ -2,19 +2,22 @@
 
 use memchr::memchr;
 
-use super::structural::check_brackets;
+use super::structural::{Nesting, Stop, check_brackets};
 use super::{Core, Damage, Ending, Framed, Limits, SNIFF_BYTES, Shape, Sink};
 
-/// Whether the first lines of `body` look like JSON Lines: at least two non-empty lines, each
-/// starting with `{`, and among them a line that is exactly one complete object.
+/// Whether the first lines of `body` look like JSON Lines: at least two of the first lines
+/// start with `{`, and two of them (or the very first line) are exactly one object each.
 ///
-/// Pretty-printed JSON fails the test (its second line starts with a key), and so does a
-/// compact single-line file (there is no second line).
+/// Pretty-printed JSON fails the test (its lines start with keys), and so does a compact
+/// single-line file, with or without garbage after it (only one line starts with `{`). Broken
+/// lines among good ones do not change the verdict.
 pub(crate) fn looks_like_lines(body: &[u8]) -> bool {
     let mut lines = 0;
+    let mut braced = 0;
     let mut complete = 0;
+    let mut first_complete = false;
     let mut rest = &body[..body.len().min(SNIFF_BYTES)];
-    while lines < 3 && !rest.is_empty() {
+    while lines < 8 && !rest.is_empty() {
         let (line, next, whole) = match memchr(b'\n', rest) {
             Some(i) => (&rest[..i], &rest[i + 1..], true),
             // The last line may be cut by the sniff window: it still counts as a line start.
@@ -25,15 +28,26 @@ pub(crate) fn looks_like_lines(body: &[u8]) -> bool {
         if line.is_empty() {
             continue;
         }
-        if line[0] != b'{' {
-            return false;
-        }
         lines += 1;
-        if whole && check_brackets(line).is_ok() {
+        if line[0] != b'{' {
+            continue;
+        }
+        braced += 1;
+        if whole && is_one_object(line) {
             complete += 1;
+            first_complete |= lines == 1;
         }
     }
-    lines >= 2 && complete >= 1
+    braced >= 2 && (complete >= 2 || first_complete)
+}
+
+/// Whether a line is exactly one object: its first `{` closes at its last byte.
+fn is_one_object(line: &[u8]) -> bool {
+    let mut nest = Nesting::new();
+    nest.open();
+    line.ends_with(b"}")
+        && nest.run(line, 1, 0, None) == Stop::Closed(line.len())
+        && check_brackets(line).is_ok()
 }
 
 /// Line-by-line framing state.
@@ -49,6 +63,9 @@ pub(crate) struct Lines {
     non_objects: u64,
     /// The first line that ended badly outside a record (a cut-off array, trailing bytes).
     first_damage: Option<Ending>,
+    /// Lines that are not JSON at all (not records), and where the first one starts.
+    garbage: u64,
+    first_garbage: u64,
 }
 
 impl Lines {
@@ -61,6 +78,8 @@ impl Lines {
             records: 0,
             non_objects: 0,
             first_damage: None,
+            garbage: 0,
+            first_garbage: 0,
         }
     }
 
@@ -144,13 +163,19 @@ impl Lines {
         match ending {
             Some(Ending::Stopped) => return false,
             Some(Ending::NotJson { .. }) => {
-                sink.damaged(self.records, start, Damage::NotJsonLine);
-                self.records += 1;
+                if self.garbage == 0 {
+                    self.first_garbage = start;
+                }
+                self.garbage += 1;
             }
+            // A line that broke inside its record was reported as a damaged record.
+            Some(Ending::CutOff { .. } | Ending::Malformed { .. })
+                if self.core.ended_in_record() => {}
             Some(
                 ending @ (Ending::TrailingData { .. }
                 | Ending::CutOff { .. }
-                | Ending::Malformed { .. }),
+                | Ending::Malformed { .. }
+                | Ending::GarbageLines { .. }),
             ) => {
                 self.first_damage.get_or_insert(ending);
             }
@@ -160,9 +185,13 @@ impl Lines {
     }
 
     pub(crate) fn finish(self) -> Framed {
+        let garbage = (self.garbage > 0).then_some(Ending::GarbageLines {
+            offset: self.first_garbage,
+            lines: self.garbage,
+        });
         Framed {
             shape: Shape::Lines,
-            ending: self.first_damage.unwrap_or(Ending::Complete),
+            ending: self.first_damage.or(garbage).unwrap_or(Ending::Complete),
             records: self.records,
             non_objects: self.non_objects,
         }

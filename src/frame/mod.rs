@@ -53,8 +53,6 @@ pub enum Damage {
     Malformed { at: u64 },
     /// The record is larger than the per-record limit (in bytes); it was skipped.
     TooLarge { limit: usize },
-    /// A JSON Lines line that is not a JSON value.
-    NotJsonLine,
 }
 
 impl std::fmt::Display for Damage {
@@ -71,7 +69,6 @@ impl std::fmt::Display for Damage {
                     limit >> 20
                 )
             }
-            Damage::NotJsonLine => write!(f, "line is not JSON"),
         }
     }
 }
@@ -108,6 +105,9 @@ pub enum Ending {
     Malformed { offset: u64 },
     /// The sink asked to stop.
     Stopped,
+    /// JSON Lines with lines that are not JSON at all (not counted as records): how many, and
+    /// where the first one starts.
+    GarbageLines { offset: u64, lines: u64 },
 }
 
 /// The recognised layout of a file.
@@ -262,6 +262,7 @@ pub(crate) struct Core {
     records: u64,
     non_objects: u64,
     ending: Option<Ending>,
+    ended_in_record: bool,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -322,6 +323,7 @@ impl Core {
             records: 0,
             non_objects: 0,
             ending: None,
+            ended_in_record: false,
         }
     }
 
@@ -349,6 +351,7 @@ impl Core {
         self.records = records;
         self.non_objects = non_objects;
         self.ending = None;
+        self.ended_in_record = false;
     }
 
     pub(crate) fn non_objects(&self) -> u64 {
@@ -360,8 +363,17 @@ impl Core {
     }
 
     fn end(&mut self, ending: Ending) {
+        self.ended_in_record = matches!(
+            self.state,
+            State::Object { .. } | State::Element { .. } | State::Closing { .. }
+        );
         self.ending = Some(ending);
         self.state = State::Done;
+    }
+
+    /// Whether the data ended (or broke) inside a record, which was then reported as damaged.
+    pub(crate) fn ended_in_record(&self) -> bool {
+        self.ended_in_record
     }
 
     fn damaged(&mut self, sink: &mut dyn Sink, offset: u64, damage: Damage) {

@@ -36,8 +36,10 @@ pub struct Nesting {
     in_string: bool,
     /// The first byte of the next block is escaped by a backslash at the end of this one.
     escape_next: bool,
-    /// A `\u` escape was seen since the flag was last taken.
+    /// A backslash followed by `u` was seen since the flag was last taken.
     unicode_escape: bool,
+    /// The last byte of the previous block was a backslash (escaping or escaped).
+    backslash_last: bool,
 }
 
 impl Nesting {
@@ -66,7 +68,9 @@ impl Nesting {
         self.depth = self.depth.saturating_sub(1);
     }
 
-    /// Whether a `\u` escape was seen since the last call (which clears the flag).
+    /// Whether a backslash followed by `u` was seen since the last call (which clears the flag):
+    /// a `\u` escape, or one nested in a JSON string (`\\u`, as in lookup-events'
+    /// `CloudTrailEvent`).
     ///
     /// Any character may be written as `\uXXXX` in JSON, so a record holding one might spell an
     /// event name the byte prefilter cannot see; the framer passes this on so such records are
@@ -164,7 +168,7 @@ impl Nesting {
                 classify(&padded).truncate(len)
             };
             let len = len.min(64);
-            let escaped = if masks.backslash == 0 && !self.escape_next {
+            let escaped = if masks.backslash == 0 && !self.escape_next && !self.backslash_last {
                 0
             } else {
                 self.escaped(&buf[base..base + len], masks.backslash)
@@ -185,6 +189,7 @@ impl Nesting {
                 stop = found;
                 carry = 0;
                 self.escape_next = false;
+                self.backslash_last = false;
                 break;
             }
             base += 64;
@@ -202,15 +207,22 @@ impl Nesting {
     fn escaped(&mut self, block: &[u8], backslash: u64) -> u64 {
         let len = block.len();
         let mut escaped = 0u64;
+        if std::mem::take(&mut self.backslash_last) && block[0] == b'u' {
+            self.unicode_escape = true;
+        }
         if std::mem::take(&mut self.escape_next) {
             escaped = 1;
-            self.unicode_escape |= block[0] == b'u';
         }
         let mut pending = backslash;
         while pending != 0 {
             let i = pending.trailing_zeros() as usize;
             pending &= pending - 1;
             let bit = 1u64 << i;
+            if i == len - 1 {
+                self.backslash_last = true;
+            } else if block[i + 1] == b'u' {
+                self.unicode_escape = true;
+            }
             if escaped & bit != 0 {
                 continue;
             }
@@ -218,7 +230,6 @@ impl Nesting {
                 self.escape_next = true;
             } else {
                 escaped |= bit << 1;
-                self.unicode_escape |= block[i + 1] == b'u';
             }
         }
         escaped
@@ -550,13 +561,33 @@ mod tests {
         n.open();
         assert_eq!(n.run(&text, 1, 0, None), Stop::Closed(text.len()));
         assert!(n.take_unicode_escape());
+        // A nested escape, as in a JSON string holding JSON: `\\u0041` unescapes to `\u0041`.
         let mut n = Nesting::new();
         n.open();
         n.run(br#"{"k":"a\\u0041"}"#, 1, 0, None);
-        assert!(
-            !n.take_unicode_escape(),
-            "an escaped backslash followed by u is not an escape"
-        );
+        assert!(n.take_unicode_escape());
+        // Across a block boundary, with the backslash escaped or escaping.
+        for prefix in [&br#"\"#[..], &br#"\\"#[..]] {
+            let mut text = br#"{"k":""#.to_vec();
+            while text.len() + prefix.len() < 64 {
+                text.push(b'a');
+            }
+            text.extend_from_slice(prefix);
+            text.extend_from_slice(br#"u0041"}"#);
+            assert_eq!(text[63], b'\\');
+            let mut n = Nesting::new();
+            n.open();
+            assert_eq!(n.run(&text, 1, 0, None), Stop::Closed(text.len()));
+            assert!(
+                n.take_unicode_escape(),
+                "{}",
+                String::from_utf8_lossy(&text)
+            );
+        }
+        let mut n = Nesting::new();
+        n.open();
+        n.run(br#"{"k":"a\\nb\"u"}"#, 1, 0, None);
+        assert!(!n.take_unicode_escape());
     }
 
     #[test]

@@ -153,15 +153,20 @@ fn a_broken_line_costs_only_itself() {
     let (c, f) = frame(data);
     assert_eq!(texts(&c), ["{\"a\":1}", "{\"c\":3}", "{\"e\":5}"]);
     let indexes: Vec<_> = c.damaged.iter().map(|d| (d.0, d.2.clone())).collect();
+    assert_eq!(indexes, [(1, Damage::CutOff), (3, Damage::CutOff)]);
+    assert_eq!(f.records, 5);
     assert_eq!(
-        indexes,
-        [
-            (1, Damage::CutOff),
-            (3, Damage::NotJsonLine),
-            (4, Damage::CutOff)
-        ]
+        f.ending,
+        Ending::GarbageLines {
+            offset: 26,
+            lines: 1
+        }
     );
-    assert_eq!(f.records, 6);
+
+    // Garbage first, then good lines, still reads as JSON Lines.
+    let (c, f) = frame(b"{\"a\":\n{\"b\":2}\n{\"c\":3}\n");
+    assert_eq!(texts(&c), ["{\"b\":2}", "{\"c\":3}"]);
+    assert_eq!(f.shape, Shape::Lines);
 }
 
 #[test]

@@ -100,6 +100,28 @@ pub struct FileReport {
     pub problems: Vec<RecordProblem>,
 }
 
+impl FileReport {
+    /// The report of a file before it is read.
+    pub fn empty(file: u32, bytes: u64) -> FileReport {
+        FileReport {
+            file,
+            kind: FileKind::Log,
+            status: Status::Ok,
+            format: String::new(),
+            bytes,
+            records: 0,
+            matched: 0,
+            undecodable: 0,
+            non_objects: 0,
+            error: String::new(),
+            note: String::new(),
+            events: Vec::new(),
+            links: Vec::new(),
+            problems: Vec::new(),
+        }
+    }
+}
+
 /// A per-thread worker: buffers and decoders reused for every file.
 pub struct Worker<'s> {
     reader: Reader,
@@ -120,22 +142,7 @@ impl<'s> Worker<'s> {
 
     /// Reads one file (its index in the discovery list is `index`).
     pub fn scan(&mut self, index: u32, file: &InputFile) -> FileReport {
-        let mut report = FileReport {
-            file: index,
-            kind: FileKind::Log,
-            status: Status::Ok,
-            format: String::new(),
-            bytes: file.size,
-            records: 0,
-            matched: 0,
-            undecodable: 0,
-            non_objects: 0,
-            error: String::new(),
-            note: String::new(),
-            events: Vec::new(),
-            links: Vec::new(),
-            problems: Vec::new(),
-        };
+        let mut report = FileReport::empty(index, file.size);
         let skip = |report: &mut FileReport, kind, why: &str| {
             report.kind = kind;
             report.status = Status::Skipped;
@@ -193,8 +200,33 @@ impl<'s> Worker<'s> {
             }
             PathKind::Data => {}
         }
+        self.read(report, file, |reader, feed| reader.read(&file.path, feed))
+    }
+
+    /// Reads a file's content from memory, exactly as [`Worker::scan`] reads it from disk (for
+    /// fuzzing and tests).
+    pub fn scan_bytes(&mut self, data: &[u8]) -> FileReport {
+        let file = InputFile {
+            path: "memory".into(),
+            display: "memory".into(),
+            size: data.len() as u64,
+            kind: PathKind::Data,
+            json_named: true,
+        };
+        let report = FileReport::empty(0, data.len() as u64);
+        self.read(report, &file, |reader, feed| {
+            reader.from_memory(data, data.len() as u64, feed)
+        })
+    }
+
+    fn read(
+        &mut self,
+        mut report: FileReport,
+        file: &InputFile,
+        read: impl FnOnce(&mut Reader, &mut dyn Feed) -> ReadReport,
+    ) -> FileReport {
         let mut sink = RecordSink {
-            origin_file: index,
+            origin_file: report.file,
             selection: self.selection,
             prefilter: self.prefilter,
             cursor: None,
@@ -208,7 +240,7 @@ impl<'s> Worker<'s> {
             sink: &mut sink,
             cursor: &mut self.cursor,
         };
-        let read = self.reader.read(&file.path, &mut feed);
+        let read = read(&mut self.reader, &mut feed);
         let framed = feed.framer.finish();
         let kind = sink.kind;
         conclude(&mut report, file, &read, &framed, kind);
@@ -397,6 +429,12 @@ fn conclude(
         // A read error explains the rest: the framer only saw the data end early.
         Ending::NotJson { .. } | Ending::CutOff { .. } if read.problem.is_some() => {}
         Ending::NotJson { offset } => reasons.push(format!("not JSON (at byte {offset})")),
+        Ending::GarbageLines { offset, lines } => {
+            let noun = if *lines == 1 { "line is" } else { "lines are" };
+            reasons.push(format!(
+                "{lines} {noun} not JSON (the first at byte {offset})"
+            ))
+        }
         Ending::TrailingData { offset } => {
             reasons.push(format!("data after the end of the JSON, at byte {offset}"))
         }

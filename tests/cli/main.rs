@@ -1,4 +1,5 @@
 //! Integration tests: the real `trailsift` binary on fixture dumps, whole outputs compared.
 
 mod harness;
+mod resilience;
 mod scan;

@@ -4,6 +4,7 @@
 //! arguments give the same bytes.
 
 pub mod bench;
+pub mod damaged;
 pub mod dump;
 pub mod sample;
 pub mod synth;
