@@ -53,7 +53,7 @@ fn decode_text(
                 return Ok(kind);
             }
         }
-        if let Some(records) = &item.records {
+        if let Some(records) = item.records.as_ref().or(item.events.as_ref()) {
             let mut n = 0;
             for r in records {
                 if let Ok(ItemKind::Records(k)) = decode_text(r.get(), each, depth + 1) {
@@ -111,6 +111,8 @@ mod tests {
             names(whole),
             (Ok(ItemKind::Records(2)), vec!["D".into(), "E".into()])
         );
+        let lookup = br#"{"\u0045vents":[{"CloudTrailEvent":"{\"eventName\":\"F\"}"}]}"#;
+        assert_eq!(names(lookup), (Ok(ItemKind::Records(1)), vec!["F".into()]));
     }
 
     #[test]

@@ -184,6 +184,9 @@ pub struct RawItem<'a> {
     /// A whole `{"Records":[...]}` file met as one item (its key was spelled with escapes).
     #[serde(borrow, rename = "Records")]
     pub records: Option<Vec<&'a RawValue>>,
+    /// The same for lookup-events output (`{"Events":[...]}`).
+    #[serde(borrow, rename = "Events")]
+    pub events: Option<Vec<&'a RawValue>>,
     /// Digest files.
     #[serde(borrow, rename = "digestStartTime")]
     pub digest_start_time: Text<'a>,

@@ -207,10 +207,10 @@ impl Reader {
         feed: &mut dyn Feed,
     ) -> ReadReport {
         // Peek at the first bytes to spot a UTF-16 byte-order mark.
-        let mut head = [0u8; 2];
+        let mut head = [0u8; 3];
         let mut got = 0;
         let mut early_error = None;
-        while got < 2 {
+        while got < head.len() {
             match source.read(&mut head[got..]) {
                 Ok(0) => break,
                 Ok(n) => got += n,
@@ -220,6 +220,11 @@ impl Reader {
                     break;
                 }
             }
+        }
+        if early_error.is_none() && got == 2 && is_utf16(&head) {
+            // A byte-order mark and nothing else: an empty file. (The transcoder would pass
+            // the mark through as if it were content.)
+            return self.pump(io::empty(), Encoding::Utf16, size, feed, None);
         }
         let chained = io::Read::chain(&head[..got], source);
         if early_error.is_none() && is_utf16(&head[..got]) {

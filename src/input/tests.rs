@@ -163,6 +163,15 @@ fn utf16_with_bom_is_transcoded() {
 }
 
 #[test]
+fn a_byte_order_mark_alone_is_an_empty_file() {
+    for data in [&[0xFF, 0xFE][..], &[0xFE, 0xFF], &[0xEF, 0xBB, 0xBF]] {
+        let (c, r) = read(data);
+        assert!(c.records.is_empty() && c.damaged.is_empty(), "{data:?}");
+        assert_eq!(r.problem, None, "{data:?}");
+    }
+}
+
+#[test]
 fn garbage_behind_a_gzip_header_is_a_gzip_problem() {
     let mut data = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3];
     data.extend((0..200u8).map(|i| i.wrapping_mul(37)));

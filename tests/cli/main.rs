@@ -2,4 +2,5 @@
 
 mod harness;
 mod resilience;
+mod respelling;
 mod scan;
