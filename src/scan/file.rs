@@ -132,8 +132,17 @@ pub struct Worker<'s> {
 
 impl<'s> Worker<'s> {
     pub fn new(selection: &'s Selection, prefilter: &'s Prefilter) -> Self {
+        Self::with_limits(selection, prefilter, ReadLimits::DEFAULT)
+    }
+
+    /// A worker with other buffer limits (tests use tiny ones to force the streaming path).
+    pub fn with_limits(
+        selection: &'s Selection,
+        prefilter: &'s Prefilter,
+        limits: ReadLimits,
+    ) -> Self {
         Worker {
-            reader: Reader::new(ReadLimits::DEFAULT),
+            reader: Reader::new(limits),
             selection,
             prefilter,
             cursor: HitCursor::default(),
