@@ -1,6 +1,6 @@
 //! The command line, as clap types. No logic: [`crate::config`] turns these into settings.
 
-use std::num::NonZeroUsize;
+use std::num::{NonZeroU32, NonZeroUsize};
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
@@ -80,6 +80,28 @@ pub struct ScanArgs {
     /// No summary, no progress bar, no per-file warnings (the exit status still tells).
     #[arg(long, short)]
     pub quiet: bool,
+
+    /// takeover-chain: minutes after a password change in which a new MFA device counts.
+    #[arg(
+        long,
+        value_name = "MINUTES",
+        default_value = "60",
+        help_heading = "Findings"
+    )]
+    pub chain_minutes: NonZeroU32,
+
+    /// failure-burst: this many failed calls by one actor...
+    #[arg(long, value_name = "N", default_value = "5", help_heading = "Findings")]
+    pub burst_failures: NonZeroU32,
+
+    /// failure-burst: ...within this many minutes.
+    #[arg(
+        long,
+        value_name = "MINUTES",
+        default_value = "10",
+        help_heading = "Findings"
+    )]
+    pub burst_minutes: NonZeroU32,
 }
 
 /// A time bound: RFC 3339, or a date meaning midnight UTC.

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use crate::cli::ScanArgs;
 use crate::filter::{EventSet, Selection};
+use crate::findings::Settings;
 
 /// Everything a scan needs to know.
 #[derive(Debug, Clone)]
@@ -14,6 +15,7 @@ pub struct Config {
     pub selection: Selection,
     pub threads: usize,
     pub quiet: bool,
+    pub findings: Settings,
 }
 
 impl Config {
@@ -51,6 +53,11 @@ impl Config {
             },
             threads,
             quiet: args.quiet,
+            findings: Settings {
+                chain_window: chrono::Duration::minutes(args.chain_minutes.get().into()),
+                burst_failures: args.burst_failures.get() as usize,
+                burst_window: chrono::Duration::minutes(args.burst_minutes.get().into()),
+            },
         })
     }
 

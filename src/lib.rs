@@ -3,7 +3,8 @@
 //! The pipeline, one module per stage, data flowing one way:
 //! [`discover`] (paths → files) → [`input`] (file → decompressed bytes) → [`frame`] (bytes →
 //! record slices) → [`prefilter`] + [`event`] (slices → typed events) → [`filter`] →
-//! [`aggregate`] (deduplicated archive, timelines, users) → [`report`] (CSV files).
+//! [`aggregate`] (deduplicated archive, timelines, users) → [`findings`] (detections) →
+//! [`report`] (CSV files).
 //! [`scan`] runs the per-file stages in parallel; [`run`] ties everything together.
 
 pub mod aggregate;
@@ -13,6 +14,7 @@ pub mod discover;
 pub mod error;
 pub mod event;
 pub mod filter;
+pub mod findings;
 pub mod frame;
 pub mod input;
 pub mod prefilter;
@@ -42,10 +44,12 @@ pub fn run(config: &Config) -> Result<Summary, Error> {
     let entries = timeline::entries(&archive);
     let names = config.event_names(archive.events.iter().map(|r| r.event.name.clone()));
     let people = users::summarise(&entries, &names);
+    let flagged = findings::evaluate(&archive, config.findings);
 
     report::events::write(&mut out, &archive, &found.files)?;
     report::timeline::write(&mut out, &entries)?;
     report::users::write(&mut out, &people, &names)?;
+    report::findings::write(&mut out, &flagged)?;
     report::problems::write(&mut out, &found.files, &reports)?;
     report::manifest::write(&mut out, &found.files, &reports, &found.problems, &archive)?;
     let manifest = out
@@ -66,6 +70,14 @@ pub fn run(config: &Config) -> Result<Summary, Error> {
         config.threads,
     );
     summary.reports = written.iter().map(|p| p.display().to_string()).collect();
+    summary.rules = findings::per_rule(&flagged)
+        .into_iter()
+        .map(|(id, s, n)| (id.to_owned(), s.as_str().to_owned(), n))
+        .collect();
+    summary.top_users = findings::top_users(&flagged, 5)
+        .into_iter()
+        .map(|(a, u, n, s)| (a, u, n, s.as_str().to_owned()))
+        .collect();
     summary.elapsed = started.elapsed();
     Ok(summary)
 }

@@ -32,6 +32,10 @@ pub struct Summary {
     pub reports: Vec<String>,
     pub threads: usize,
     pub elapsed: Duration,
+    /// Findings per rule: (rule, severity, count).
+    pub rules: Vec<(String, String, usize)>,
+    /// Users with the most findings: (account, user, findings, worst severity).
+    pub top_users: Vec<(String, String, usize, String)>,
 }
 
 impl Summary {
@@ -141,6 +145,25 @@ impl fmt::Display for Summary {
             writeln!(f, "  {name:width$}  {n}")?;
         }
         writeln!(f, "users: {} in {} accounts", self.users, self.accounts)?;
+        let total: usize = self.rules.iter().map(|r| r.2).sum();
+        writeln!(f, "findings: {total}")?;
+        let width = self
+            .rules
+            .iter()
+            .map(|(id, _, _)| id.len())
+            .max()
+            .unwrap_or(0);
+        for (id, severity, n) in self.rules.iter().filter(|r| r.2 > 0) {
+            writeln!(f, "  {id:width$}  {severity:6}  {n}")?;
+        }
+        if !self.top_users.is_empty() {
+            let users: Vec<String> = self
+                .top_users
+                .iter()
+                .map(|(a, u, n, s)| format!("{u} ({a}): {n}, {s}"))
+                .collect();
+            writeln!(f, "  most flagged: {}", users.join("; "))?;
+        }
         write!(
             f,
             "inputs: {} ok, {} partial, {} unreadable, {} skipped",

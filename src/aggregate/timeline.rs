@@ -104,6 +104,9 @@ pub fn detail(e: &Event) -> String {
             format!("created virtual MFA device {serial}, later enabled for {target}")
         }
         "ChangePassword" => "changed own console password".to_owned(),
+        "UpdateAccessKey" if e.access_key_id.is_empty() && e.key_status.is_empty() => {
+            format!("updated an access key of {target} (which key, and to what, not logged)")
+        }
         "UpdateAccessKey" => {
             let key = if e.access_key_id.is_empty() {
                 "(key not logged)".to_owned()

@@ -9,6 +9,7 @@
 
 pub mod cell;
 pub mod events;
+pub mod findings;
 pub mod manifest;
 pub mod problems;
 pub mod timeline;

@@ -10,10 +10,11 @@ use std::process::Command;
 use tempfile::TempDir;
 
 /// The reports every scan writes.
-pub const REPORTS: [&str; 5] = [
+pub const REPORTS: [&str; 6] = [
     "events.csv",
     "timeline.csv",
     "users.csv",
+    "findings.csv",
     "problems.csv",
     "manifest.csv",
 ];

@@ -1,6 +1,9 @@
 //! Integration tests: the real `trailsift` binary on fixture dumps, whole outputs compared.
 
+mod findings;
+mod fuzz_seeds;
 mod harness;
+mod invariants;
 mod resilience;
 mod respelling;
 mod scan;

@@ -380,6 +380,7 @@ fn scan(dir: &Path, events: EventSet) -> Vec<BTreeMap<String, String>> {
         selection,
         threads: 2,
         quiet: true,
+        findings: trailsift::findings::Settings::default(),
     };
     let summary = trailsift::run(&config).unwrap();
     assert!(summary.complete(), "{:?}", summary.warnings);

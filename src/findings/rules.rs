@@ -1,0 +1,365 @@
+//! The built-in rules (documented one by one in `docs/findings.md`).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::{Context, Finding, Rule, Severity, clock, is_address};
+use crate::aggregate::timeline::{detail, mask_key};
+
+/// Calls on a user's credentials that can target someone else.
+const ON_A_USER: [&str; 3] = ["EnableMFADevice", "ResyncMFADevice", "UpdateAccessKey"];
+
+/// Credential and MFA calls (the five defaults and their relatives a user may select).
+const CREDENTIAL_CALLS: [&str; 14] = [
+    "EnableMFADevice",
+    "ResyncMFADevice",
+    "CreateVirtualMFADevice",
+    "ChangePassword",
+    "UpdateAccessKey",
+    "DeactivateMFADevice",
+    "DeleteVirtualMFADevice",
+    "CreateAccessKey",
+    "DeleteAccessKey",
+    "CreateLoginProfile",
+    "UpdateLoginProfile",
+    "DeleteLoginProfile",
+    "PasswordUpdated",
+    "ResetServiceSpecificCredential",
+];
+
+fn credential_call(name: &str) -> bool {
+    CREDENTIAL_CALLS.contains(&name)
+}
+
+/// `credential-change-for-other-user`: an MFA device or access key of one user changed by another.
+pub struct CredentialChangeForOtherUser;
+
+impl Rule for CredentialChangeForOtherUser {
+    fn id(&self) -> &'static str {
+        "credential-change-for-other-user"
+    }
+    fn severity(&self) -> Severity {
+        Severity::Medium
+    }
+    fn evaluate<'a>(&self, cx: &Context<'a>, out: &mut Vec<Finding<'a>>) {
+        for i in 0..cx.events.len() {
+            let e = cx.event(i);
+            if ON_A_USER.contains(&e.name.as_str())
+                && !e.target.is_empty()
+                && e.target != e.actor.name
+            {
+                let text = format!("{} {}: another user's credentials", e.actor.name, detail(e));
+                out.push(cx.finding(i, self, &e.target, text));
+            }
+        }
+    }
+}
+
+/// `mfa-enrolled-without-mfa`: an MFA device created or enabled by a session that did not
+/// itself use MFA (or used temporary keys outside a console session).
+pub struct MfaEnrolledWithoutMfa;
+
+impl Rule for MfaEnrolledWithoutMfa {
+    fn id(&self) -> &'static str {
+        "mfa-enrolled-without-mfa"
+    }
+    fn severity(&self) -> Severity {
+        Severity::Medium
+    }
+    fn evaluate<'a>(&self, cx: &Context<'a>, out: &mut Vec<Finding<'a>>) {
+        for i in 0..cx.events.len() {
+            let e = cx.event(i);
+            if !matches!(
+                e.name.as_str(),
+                "CreateVirtualMFADevice" | "EnableMFADevice"
+            ) || e.failed()
+                || cx.benign[i]
+            {
+                continue;
+            }
+            let why = if e.actor.mfa == Some(false) {
+                "from a session without MFA".to_owned()
+            } else if e.actor.temporary_keys() && !e.actor.console {
+                format!(
+                    "with temporary keys ({}) outside a console session",
+                    mask_key(&e.actor.access_key)
+                )
+            } else {
+                continue;
+            };
+            out.push(cx.finding(
+                i,
+                self,
+                cx.subject(i),
+                format!("{} {} {why}", e.actor.name, detail(e)),
+            ));
+        }
+    }
+}
+
+/// `takeover-chain`: a password change followed, for the same user, by a new MFA device.
+pub struct TakeoverChain;
+
+impl Rule for TakeoverChain {
+    fn id(&self) -> &'static str {
+        "takeover-chain"
+    }
+    fn severity(&self) -> Severity {
+        Severity::High
+    }
+    fn evaluate<'a>(&self, cx: &Context<'a>, out: &mut Vec<Finding<'a>>) {
+        let window = cx.settings.chain_window;
+        for i in 0..cx.events.len() {
+            let start = cx.event(i);
+            let Some(t0) = start.time else { continue };
+            if start.name != "ChangePassword" || start.failed() {
+                continue;
+            }
+            let user = cx.subject(i);
+            let mut chain = vec![i];
+            for j in i + 1..cx.events.len() {
+                let e = cx.event(j);
+                let Some(t) = e.time else { break };
+                if t - t0 > window {
+                    break;
+                }
+                if matches!(
+                    e.name.as_str(),
+                    "CreateVirtualMFADevice" | "EnableMFADevice"
+                ) && !e.failed()
+                    && e.account == start.account
+                    && cx.subject(j) == user
+                {
+                    chain.push(j);
+                }
+            }
+            if chain.len() < 2 || chain.iter().all(|&k| cx.benign[k]) {
+                continue;
+            }
+            let steps: Vec<String> = chain
+                .iter()
+                .map(|&k| format!("{} {}", cx.event(k).name, clock(cx.event(k).time, Some(t0))))
+                .collect();
+            let text = format!(
+                "{user}'s password changed, then an MFA device set up within {} minutes: {}",
+                window.num_minutes(),
+                steps.join(" -> ")
+            );
+            for &k in &chain {
+                out.push(cx.finding(k, self, user, text.clone()));
+            }
+        }
+    }
+}
+
+/// `access-key-reactivated`: an access key set Active after the archive saw it set Inactive.
+pub struct AccessKeyReactivated;
+
+impl Rule for AccessKeyReactivated {
+    fn id(&self) -> &'static str {
+        "access-key-reactivated"
+    }
+    fn severity(&self) -> Severity {
+        Severity::High
+    }
+    fn evaluate<'a>(&self, cx: &Context<'a>, out: &mut Vec<Finding<'a>>) {
+        // The latest successful deactivation of each (account, key).
+        let mut inactive: BTreeMap<(&str, &str), usize> = BTreeMap::new();
+        for i in 0..cx.events.len() {
+            let e = cx.event(i);
+            if e.name != "UpdateAccessKey" || e.failed() || e.access_key_id.is_empty() {
+                continue;
+            }
+            let key = (e.account.as_str(), e.access_key_id.as_str());
+            if e.key_status.eq_ignore_ascii_case("Inactive") {
+                inactive.insert(key, i);
+            } else if e.key_status.eq_ignore_ascii_case("Active")
+                && let Some(off) = inactive.remove(&key)
+            {
+                if cx.benign[i] {
+                    continue;
+                }
+                let (before, owner) = (cx.event(off), cx.subject(i));
+                let masked = mask_key(&e.access_key_id);
+                let on = format!(
+                    "{owner}'s access key {masked} set Active by {}; it had been set Inactive by {} at {}",
+                    e.actor.name,
+                    before.actor.name,
+                    clock(before.time, None)
+                );
+                let off_text = format!(
+                    "{owner}'s access key {masked} set Inactive by {}; set Active again by {} at {}",
+                    before.actor.name,
+                    e.actor.name,
+                    clock(e.time, None)
+                );
+                out.push(cx.finding(off, self, owner, off_text));
+                out.push(cx.finding(i, self, owner, on));
+            }
+        }
+    }
+}
+
+/// `root-credential-change`: the root user changed credentials or MFA.
+pub struct RootCredentialChange;
+
+impl Rule for RootCredentialChange {
+    fn id(&self) -> &'static str {
+        "root-credential-change"
+    }
+    fn severity(&self) -> Severity {
+        Severity::High
+    }
+    fn evaluate<'a>(&self, cx: &Context<'a>, out: &mut Vec<Finding<'a>>) {
+        for i in 0..cx.events.len() {
+            let e = cx.event(i);
+            if e.actor.root && credential_call(&e.name) {
+                let mfa = match e.actor.mfa {
+                    Some(true) => "with MFA",
+                    Some(false) => "without MFA",
+                    None => "MFA not logged",
+                };
+                out.push(cx.finding(
+                    i,
+                    self,
+                    "root",
+                    format!("the root user {} ({mfa}, from {})", detail(e), e.source_ip),
+                ));
+            }
+        }
+    }
+}
+
+/// `failure-burst`: many failed credential calls by one actor in a short time.
+pub struct FailureBurst;
+
+impl Rule for FailureBurst {
+    fn id(&self) -> &'static str {
+        "failure-burst"
+    }
+    fn severity(&self) -> Severity {
+        Severity::Medium
+    }
+    fn evaluate<'a>(&self, cx: &Context<'a>, out: &mut Vec<Finding<'a>>) {
+        let (need, window) = (cx.settings.burst_failures.max(1), cx.settings.burst_window);
+        for history in cx.by_actor.values() {
+            let failures: Vec<usize> = history
+                .iter()
+                .copied()
+                .filter(|&i| {
+                    cx.event(i).failed()
+                        && credential_call(&cx.event(i).name)
+                        && cx.event(i).time.is_some()
+                })
+                .collect();
+            // Every failure inside some window holding `need` failures belongs to a burst.
+            let time = |k: usize| cx.event(failures[k]).time.expect("filtered on time");
+            let mut in_burst = vec![false; failures.len()];
+            let mut left = 0;
+            for right in 0..failures.len() {
+                while time(right) - time(left) > window {
+                    left += 1;
+                }
+                if right + 1 - left >= need {
+                    in_burst[left..=right].iter_mut().for_each(|b| *b = true);
+                }
+            }
+            // Report each run of consecutive burst failures with its extent.
+            let mut k = 0;
+            while k < failures.len() {
+                if !in_burst[k] {
+                    k += 1;
+                    continue;
+                }
+                let end = (k..failures.len())
+                    .take_while(|&m| in_burst[m])
+                    .last()
+                    .expect("k is in a burst");
+                let count = end + 1 - k;
+                let minutes = ((time(end) - time(k)).num_seconds() + 59).max(60) / 60;
+                for (n, m) in (k..=end).enumerate() {
+                    let e = cx.event(failures[m]);
+                    let text = format!(
+                        "failed call {} of {count} by {} within {minutes} minutes ({} {})",
+                        n + 1,
+                        e.actor.name,
+                        e.name,
+                        e.error_code
+                    );
+                    out.push(cx.finding(failures[m], self, &e.actor.name, text));
+                }
+                k = end + 1;
+            }
+        }
+    }
+}
+
+/// `new-source-ip`: a credential call from an address the actor was not seen at before.
+pub struct NewSourceIp;
+
+impl Rule for NewSourceIp {
+    fn id(&self) -> &'static str {
+        "new-source-ip"
+    }
+    fn severity(&self) -> Severity {
+        Severity::Low
+    }
+    fn evaluate<'a>(&self, cx: &Context<'a>, out: &mut Vec<Finding<'a>>) {
+        for history in cx.by_actor.values() {
+            let mut seen: BTreeSet<&str> = BTreeSet::new();
+            let mut order: Vec<&str> = Vec::new();
+            for (n, &i) in history.iter().enumerate() {
+                let e = cx.event(i);
+                let ip = e.source_ip.as_str();
+                if !is_address(ip) || seen.contains(ip) {
+                    continue;
+                }
+                if n > 0 && credential_call(&e.name) {
+                    let earlier = if order.is_empty() {
+                        "no address before".to_owned()
+                    } else {
+                        format!(
+                            "before only from {}",
+                            order.iter().take(3).copied().collect::<Vec<_>>().join(", ")
+                        )
+                    };
+                    out.push(cx.finding(
+                        i,
+                        self,
+                        &e.actor.name,
+                        format!(
+                            "first call by {} from {ip} ({earlier}): {}",
+                            e.actor.name, e.name
+                        ),
+                    ));
+                }
+                seen.insert(ip);
+                order.push(ip);
+            }
+        }
+    }
+}
+
+/// `mfa-resync`: an MFA device resynchronised (rare; no public rule covers it).
+pub struct MfaResync;
+
+impl Rule for MfaResync {
+    fn id(&self) -> &'static str {
+        "mfa-resync"
+    }
+    fn severity(&self) -> Severity {
+        Severity::Low
+    }
+    fn evaluate<'a>(&self, cx: &Context<'a>, out: &mut Vec<Finding<'a>>) {
+        for i in 0..cx.events.len() {
+            let e = cx.event(i);
+            if e.name == "ResyncMFADevice" && !cx.benign[i] {
+                out.push(cx.finding(
+                    i,
+                    self,
+                    cx.subject(i),
+                    format!("{} {}", e.actor.name, detail(e)),
+                ));
+            }
+        }
+    }
+}
