@@ -119,6 +119,18 @@ pub struct Selection {
 }
 
 impl Selection {
+    /// The events of `events`, with no time, account, region or user filter.
+    pub fn new(events: EventSet) -> Selection {
+        Selection {
+            events,
+            since: None,
+            until: None,
+            accounts: Vec::new(),
+            regions: Vec::new(),
+            users: Vec::new(),
+        }
+    }
+
     /// Everything about an event that can be judged from its own record (all but `users`,
     /// which needs the target resolved across the archive).
     pub fn keeps(&self, e: &Event) -> bool {
@@ -184,22 +196,13 @@ impl Selection {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::{Origin, raw::RawItem};
 
     fn event(json: &str) -> Event {
-        let raw: RawItem = serde_json::from_str(json).unwrap();
-        Event::from_raw(&raw, Origin { file: 0, record: 0 })
+        crate::event::from_json(json)
     }
 
     fn selection(events: EventSet) -> Selection {
-        Selection {
-            events,
-            since: None,
-            until: None,
-            accounts: vec![],
-            regions: vec![],
-            users: vec![],
-        }
+        Selection::new(events)
     }
 
     #[test]

@@ -157,13 +157,13 @@ fn dedup(mut events: Vec<Event>, files: usize) -> Archive {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::event::Origin;
     use crate::event::fingerprint::Fingerprint;
-    use crate::event::{Origin, raw::RawItem};
     use crate::filter::EventSet;
 
     fn event(json: &str, file: u32, record: u64, fp: u128) -> Event {
-        let raw: RawItem = serde_json::from_str(json).unwrap();
-        let mut e = Event::from_raw(&raw, Origin { file, record });
+        let mut e = crate::event::from_json(json);
+        e.origin = Origin { file, record };
         e.fingerprint = Fingerprint(fp);
         e
     }
@@ -177,14 +177,7 @@ mod tests {
     }
 
     fn all() -> Selection {
-        Selection {
-            events: EventSet::All,
-            since: None,
-            until: None,
-            accounts: vec![],
-            regions: vec![],
-            users: vec![],
-        }
+        Selection::new(EventSet::All)
     }
 
     #[test]

@@ -144,11 +144,9 @@ pub fn mask_key(key: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::{Origin, raw::RawItem};
 
     fn event(json: &str) -> Event {
-        let raw: RawItem = serde_json::from_str(json).unwrap();
-        Event::from_raw(&raw, Origin { file: 0, record: 0 })
+        crate::event::from_json(json)
     }
 
     #[test]

@@ -181,13 +181,19 @@ pub fn normalised_error(code: &str) -> &str {
         .unwrap_or(code)
 }
 
+/// A record's JSON resolved into an event (for unit tests across the crate).
+#[cfg(test)]
+pub(crate) fn from_json(json: &str) -> Event {
+    let raw: RawItem = serde_json::from_str(json).expect("test records are JSON");
+    Event::from_raw(&raw, Origin { file: 0, record: 0 })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn event(json: &str) -> Event {
-        let raw: RawItem = serde_json::from_str(json).unwrap();
-        Event::from_raw(&raw, Origin { file: 0, record: 0 })
+        from_json(json)
     }
 
     #[test]

@@ -40,19 +40,23 @@ impl Run {
 
     /// A report as rows of named cells.
     pub fn rows(&self, name: &str) -> Vec<std::collections::BTreeMap<String, String>> {
-        let text = self.report(name);
-        let mut r = csv::Reader::from_reader(text.as_bytes());
-        let header: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
-        r.records()
-            .map(|rec| {
-                header
-                    .iter()
-                    .cloned()
-                    .zip(rec.unwrap().iter().map(String::from))
-                    .collect()
-            })
-            .collect()
+        rows(&self.report(name))
     }
+}
+
+/// CSV text as rows of named cells.
+pub fn rows(text: &str) -> Vec<std::collections::BTreeMap<String, String>> {
+    let mut r = csv::Reader::from_reader(text.as_bytes());
+    let header: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
+    r.records()
+        .map(|rec| {
+            header
+                .iter()
+                .cloned()
+                .zip(rec.unwrap().iter().map(String::from))
+                .collect()
+        })
+        .collect()
 }
 
 /// Runs `trailsift scan <args> --out <fresh dir>` from the repository root.

@@ -7,14 +7,7 @@ use trailsift::input::ReadLimits;
 use trailsift::scan::file::{FileReport, Status, Worker};
 
 fn selection(events: EventSet) -> Selection {
-    Selection {
-        events,
-        since: None,
-        until: None,
-        accounts: vec![],
-        regions: vec![],
-        users: vec![],
-    }
+    Selection::new(events)
 }
 
 fn scan(data: &[u8], events: EventSet, limits: ReadLimits) -> FileReport {

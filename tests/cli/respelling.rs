@@ -365,14 +365,7 @@ fn write_dump(records: &[Value], s: &Spelling, dir: &Path) {
 /// Scans `dir`; returns events.csv as rows of named cells.
 fn scan(dir: &Path, events: EventSet) -> Vec<BTreeMap<String, String>> {
     let out = dir.with_extension(format!("out-{}", fastrand::u64(..)));
-    let selection = Selection {
-        events,
-        since: None,
-        until: None,
-        accounts: vec![],
-        regions: vec![],
-        users: vec![],
-    };
+    let selection = Selection::new(events);
     let config = Config {
         paths: vec![dir.to_path_buf()],
         out: out.clone(),
@@ -386,17 +379,7 @@ fn scan(dir: &Path, events: EventSet) -> Vec<BTreeMap<String, String>> {
     assert!(summary.complete(), "{:?}", summary.warnings);
     let text = std::fs::read_to_string(out.join("events.csv")).unwrap();
     std::fs::remove_dir_all(&out).unwrap();
-    let mut r = csv::Reader::from_reader(text.as_bytes());
-    let header: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
-    r.records()
-        .map(|rec| {
-            header
-                .iter()
-                .cloned()
-                .zip(rec.unwrap().iter().map(String::from))
-                .collect()
-        })
-        .collect()
+    crate::harness::rows(&text)
 }
 
 /// Rows without the columns that say where a record sat, sorted.

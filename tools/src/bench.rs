@@ -8,7 +8,7 @@ use rayon::prelude::*;
 use serde_json::json;
 
 use crate::dump::{gzip, log_path, records_body, write_file};
-use crate::synth::{Noise, Record, access_key, assumed_role, iam_user, uuid};
+use crate::synth::{Noise, Record, access_key, assumed_role, iam_user};
 
 /// What to generate.
 #[derive(Debug, Clone)]
@@ -104,36 +104,50 @@ fn credential_event(rng: &mut fastrand::Rng, time: &str, account: &str) -> Recor
     r
 }
 
+/// The records of delivered file number `i` of a dump (deterministic), and how many of them
+/// are credential events.
+pub fn file_records(spec: &BenchSpec, i: u64) -> (Vec<Record>, u64) {
+    let noise = noise();
+    let mut rng = fastrand::Rng::with_seed(spec.seed ^ (i.wrapping_mul(0x9E37_79B9_7F4A_7C15)));
+    let account = ACCOUNTS[(i % 4) as usize];
+    let region = REGIONS[((i / 4) % 4) as usize];
+    let minute = i / 16 * 5;
+    let (day, hour, min) = (1 + minute / 1440 % 28, minute / 60 % 24, minute % 60);
+    let mut records = Vec::with_capacity(spec.records_per_file);
+    let mut credential = 0;
+    for k in 0..spec.records_per_file {
+        let sec = (k * 300 / spec.records_per_file) as u64;
+        let time = format!(
+            "2026-03-{day:02}T{hour:02}:{:02}:{:02}Z",
+            min + sec / 60,
+            sec % 60
+        );
+        if rng.f64() < spec.credential_share {
+            credential += 1;
+            records.push(credential_event(&mut rng, &time, account));
+        } else {
+            records.push(noise.record(&mut rng, &time, account, region));
+        }
+    }
+    (records, credential)
+}
+
+/// The `{"Records":[...]}` body of file number `i` (for micro-benchmarks).
+pub fn file_body(spec: &BenchSpec, i: u64) -> String {
+    records_body(&file_records(spec, i).0)
+}
+
 /// Generates the dump under `root` (in parallel; deterministic for a given spec).
 pub fn generate(root: &Path, spec: &BenchSpec) -> Result<BenchStats> {
-    let noise = noise();
-    let approx_record = 1400u64;
+    let approx_record = 1500u64;
     let files = (spec.json_bytes / (approx_record * spec.records_per_file as u64)).max(1);
     let stats: Vec<BenchStats> = (0..files)
         .into_par_iter()
         .map(|i| -> Result<BenchStats> {
-            let mut rng =
-                fastrand::Rng::with_seed(spec.seed ^ (i.wrapping_mul(0x9E37_79B9_7F4A_7C15)));
-            let account = ACCOUNTS[(i % 4) as usize];
-            let region = REGIONS[((i / 4) % 4) as usize];
+            let (records, credential) = file_records(spec, i);
             let minute = i / 16 * 5;
             let (day, hour, min) = (1 + minute / 1440 % 28, minute / 60 % 24, minute % 60);
-            let mut records = Vec::with_capacity(spec.records_per_file);
-            let mut credential = 0;
-            for k in 0..spec.records_per_file {
-                let sec = (k * 300 / spec.records_per_file) as u64;
-                let time = format!(
-                    "2026-03-{day:02}T{hour:02}:{:02}:{:02}Z",
-                    min + sec / 60,
-                    sec % 60
-                );
-                if rng.f64() < spec.credential_share {
-                    credential += 1;
-                    records.push(credential_event(&mut rng, &time, account));
-                } else {
-                    records.push(noise.record(&mut rng, &time, account, region));
-                }
-            }
+            let (account, region) = (ACCOUNTS[(i % 4) as usize], REGIONS[((i / 4) % 4) as usize]);
             let body = records_body(&records);
             let gz = gzip(body.as_bytes());
             let delivery = format!("202603{day:02}T{hour:02}{:02}Z", (min + 5) % 60);
@@ -157,9 +171,4 @@ pub fn generate(root: &Path, spec: &BenchSpec) -> Result<BenchStats> {
             json_bytes: a.json_bytes + s.json_bytes,
             gzip_bytes: a.gzip_bytes + s.gzip_bytes,
         }))
-}
-
-/// A unique id (exposed for callers that add their own records).
-pub fn event_id(rng: &mut fastrand::Rng) -> String {
-    uuid(rng)
 }

@@ -72,11 +72,41 @@ fn call(
     r
 }
 
-fn failed(mut r: Record, code: &str, message: &str) -> Record {
+/// The story events, built in order (the seeded generator makes the same ids every time).
+struct Stories<'r> {
+    rng: &'r mut fastrand::Rng,
+    out: Vec<(String, Record)>,
+}
+
+impl Stories<'_> {
+    /// A credential call in `account`; returned for adjustments.
+    #[allow(clippy::too_many_arguments)]
+    fn call(
+        &mut self,
+        account: &str,
+        time: &str,
+        name: &str,
+        identity: Value,
+        params: Value,
+        ip: &str,
+        agent: &str,
+    ) -> &mut Record {
+        let r = call(self.rng, time, account, name, identity, params, ip, agent);
+        self.out.push((account.to_owned(), r));
+        &mut self.out.last_mut().expect("just pushed").1
+    }
+}
+
+/// Marks a call as failed.
+fn fail(r: &mut Record, code: &str, message: &str) {
     r.error_code = Some(code.into());
     r.error_message = Some(message.into());
     r.response_elements = Value::Null;
-    r
+}
+
+/// The response of a `CreateVirtualMFADevice`: the new device's serial number.
+fn new_device(r: &mut Record, serial: String) {
+    r.response_elements = json!({"virtualMFADevice": {"serialNumber": serial}});
 }
 
 fn serial(account: &str, user: &str) -> String {
@@ -85,220 +115,173 @@ fn serial(account: &str, user: &str) -> String {
 
 /// Every story event, by account.
 fn stories(rng: &mut fastrand::Rng) -> Vec<(String, Record)> {
-    let mut out: Vec<(String, Record)> = Vec::new();
-    let mut add = |account: &str, r: Record| out.push((account.to_owned(), r));
+    let mut s = Stories {
+        rng,
+        out: Vec::new(),
+    };
+    let none = Value::Null;
+    let device = |user: &str, account: &str| json!({"userName": user, "serialNumber": serial(account, user)});
 
     // alice (prod): benign self-service from the office, with an MFA session.
     let t = "2026-03-02T08:55:12Z";
-    add(
+    s.call(
         PROD,
-        call(
-            rng,
-            t,
-            PROD,
-            "ChangePassword",
-            user(PROD, "alice", true, t),
-            Value::Null,
-            OFFICE,
-            CONSOLE,
-        ),
+        t,
+        "ChangePassword",
+        user(PROD, "alice", true, t),
+        none.clone(),
+        OFFICE,
+        CONSOLE,
     );
     let t = "2026-03-03T09:12:40Z";
-    add(
+    let key = json!({"accessKeyId": "AKIAPRODALICE0000001", "status": "Inactive"});
+    s.call(
         PROD,
-        call(
-            rng,
-            t,
-            PROD,
-            "UpdateAccessKey",
-            user(PROD, "alice", true, t),
-            json!({"accessKeyId": "AKIAPRODALICE0000001", "status": "Inactive"}),
-            OFFICE,
-            CONSOLE,
-        ),
+        t,
+        "UpdateAccessKey",
+        user(PROD, "alice", true, t),
+        key,
+        OFFICE,
+        CONSOLE,
     );
     let t = "2026-03-04T09:30:05Z";
-    add(
+    s.call(
         PROD,
-        call(
-            rng,
-            t,
-            PROD,
-            "ResyncMFADevice",
-            user(PROD, "alice", true, t),
-            json!({"userName": "alice", "serialNumber": serial(PROD, "alice")}),
-            OFFICE,
-            CONSOLE,
-        ),
+        t,
+        "ResyncMFADevice",
+        user(PROD, "alice", true, t),
+        device("alice", PROD),
+        OFFICE,
+        CONSOLE,
     );
 
     // alice (dev) is another person with the same name.
     let t = "2026-03-03T15:20:00Z";
-    add(
+    s.call(
         DEV,
-        call(
-            rng,
-            t,
-            DEV,
-            "ChangePassword",
-            user(DEV, "alice", true, t),
-            Value::Null,
-            "192.0.2.44",
-            CONSOLE,
-        ),
+        t,
+        "ChangePassword",
+        user(DEV, "alice", true, t),
+        none.clone(),
+        "192.0.2.44",
+        CONSOLE,
     );
 
     // bob (prod admin) enrols an MFA device for carol, later resynchronises it.
     let t = "2026-03-02T10:15:30Z";
-    let mut create = call(
-        rng,
-        t,
+    let params = json!({"virtualMFADeviceName": "carol", "path": "/"});
+    let r = s.call(
         PROD,
+        t,
         "CreateVirtualMFADevice",
         user(PROD, "bob", true, t),
-        json!({"virtualMFADeviceName": "carol", "path": "/"}),
+        params,
         OFFICE,
         CONSOLE,
     );
-    create.response_elements = json!({"virtualMFADevice": {"serialNumber": serial(PROD, "carol")}});
-    add(PROD, create);
+    new_device(r, serial(PROD, "carol"));
     let t = "2026-03-02T10:16:02Z";
-    add(
+    s.call(
         PROD,
-        call(
-            rng,
-            t,
-            PROD,
-            "EnableMFADevice",
-            user(PROD, "bob", true, t),
-            json!({"userName": "carol", "serialNumber": serial(PROD, "carol")}),
-            OFFICE,
-            CONSOLE,
-        ),
+        t,
+        "EnableMFADevice",
+        user(PROD, "bob", true, t),
+        device("carol", PROD),
+        OFFICE,
+        CONSOLE,
     );
     let t = "2026-03-05T11:02:44Z";
-    add(
+    s.call(
         PROD,
-        call(
-            rng,
-            t,
-            PROD,
-            "ResyncMFADevice",
-            user(PROD, "bob", true, t),
-            json!({"userName": "carol", "serialNumber": serial(PROD, "carol")}),
-            OFFICE,
-            CONSOLE,
-        ),
+        t,
+        "ResyncMFADevice",
+        user(PROD, "bob", true, t),
+        device("carol", PROD),
+        OFFICE,
+        CONSOLE,
     );
 
     // bob disables dave's key; mallory, without MFA, first fails on henry's key, then turns
     // dave's key back on from an address never seen before.
     let t = "2026-03-03T14:00:09Z";
-    add(
+    let key = |status: &str| json!({"userName": "dave", "accessKeyId": "AKIAPRODDAVE00000042", "status": status});
+    s.call(
         PROD,
-        call(
-            rng,
-            t,
-            PROD,
-            "UpdateAccessKey",
-            user(PROD, "bob", true, t),
-            json!({"userName": "dave", "accessKeyId": "AKIAPRODDAVE00000042", "status": "Inactive"}),
-            OFFICE,
-            CONSOLE,
-        ),
+        t,
+        "UpdateAccessKey",
+        user(PROD, "bob", true, t),
+        key("Inactive"),
+        OFFICE,
+        CONSOLE,
     );
     let t = "2026-03-04T02:10:51Z";
     let mallory = user_with_long_term_key(PROD, "mallory");
     let denied = "User: arn:aws:iam::111122223333:user/mallory is not authorized to perform: iam:UpdateAccessKey on resource: user henry because no identity-based policy allows the iam:UpdateAccessKey action";
-    add(
+    let r = s.call(
         PROD,
-        failed(
-            call(
-                rng,
-                t,
-                PROD,
-                "UpdateAccessKey",
-                mallory.clone(),
-                Value::Null,
-                "203.0.113.66",
-                CLI,
-            ),
-            "AccessDenied",
-            denied,
-        ),
+        t,
+        "UpdateAccessKey",
+        mallory.clone(),
+        none.clone(),
+        "203.0.113.66",
+        CLI,
     );
+    fail(r, "AccessDenied", denied);
     let t = "2026-03-04T02:13:37Z";
-    add(
+    s.call(
         PROD,
-        call(
-            rng,
-            t,
-            PROD,
-            "UpdateAccessKey",
-            mallory,
-            json!({"userName": "dave", "accessKeyId": "AKIAPRODDAVE00000042", "status": "Active"}),
-            "203.0.113.66",
-            CLI,
-        ),
+        t,
+        "UpdateAccessKey",
+        mallory,
+        key("Active"),
+        "203.0.113.66",
+        CLI,
     );
 
     // erin: a password-only takeover. A normal password change on day one, then from a new
     // address without MFA: password, new virtual device, device enabled, within minutes.
     let t = "2026-03-02T13:40:00Z";
-    add(
+    s.call(
         PROD,
-        call(
-            rng,
-            t,
-            PROD,
-            "ChangePassword",
-            user(PROD, "erin", false, t),
-            Value::Null,
-            "198.51.100.20",
-            CONSOLE,
-        ),
+        t,
+        "ChangePassword",
+        user(PROD, "erin", false, t),
+        none.clone(),
+        "198.51.100.20",
+        CONSOLE,
     );
     let t = "2026-03-04T03:00:18Z";
-    add(
+    s.call(
         PROD,
-        call(
-            rng,
-            t,
-            PROD,
-            "ChangePassword",
-            user(PROD, "erin", false, t),
-            Value::Null,
-            "185.220.101.7",
-            CONSOLE,
-        ),
-    );
-    let t = "2026-03-04T03:04:55Z";
-    let mut create = call(
-        rng,
         t,
-        PROD,
-        "CreateVirtualMFADevice",
+        "ChangePassword",
         user(PROD, "erin", false, t),
-        json!({"virtualMFADeviceName": "erin-phone", "path": "/"}),
+        none.clone(),
         "185.220.101.7",
         CONSOLE,
     );
-    create.response_elements =
-        json!({"virtualMFADevice": {"serialNumber": serial(PROD, "erin-phone")}});
-    add(PROD, create);
-    let t = "2026-03-04T03:05:31Z";
-    add(
+    let t = "2026-03-04T03:04:55Z";
+    let params = json!({"virtualMFADeviceName": "erin-phone", "path": "/"});
+    let r = s.call(
         PROD,
-        call(
-            rng,
-            t,
-            PROD,
-            "EnableMFADevice",
-            user(PROD, "erin", false, t),
-            json!({"userName": "erin", "serialNumber": serial(PROD, "erin-phone")}),
-            "185.220.101.7",
-            CONSOLE,
-        ),
+        t,
+        "CreateVirtualMFADevice",
+        user(PROD, "erin", false, t),
+        params,
+        "185.220.101.7",
+        CONSOLE,
+    );
+    new_device(r, serial(PROD, "erin-phone"));
+    let t = "2026-03-04T03:05:31Z";
+    let params = json!({"userName": "erin", "serialNumber": serial(PROD, "erin-phone")});
+    s.call(
+        PROD,
+        t,
+        "EnableMFADevice",
+        user(PROD, "erin", false, t),
+        params,
+        "185.220.101.7",
+        CONSOLE,
     );
 
     // frank, an IAM Identity Center (SSO) administrator, rotates the CI user's key.
@@ -311,47 +294,40 @@ fn stories(rng: &mut fastrand::Rng) -> Vec<(String, Record)> {
         true,
         &session_start(t),
     );
-    add(
+    let key = json!({"userName": "ci-deployer", "accessKeyId": "AKIAPRODCIDEPLOY0007", "status": "Inactive"});
+    s.call(
         PROD,
-        call(
-            rng,
-            t,
-            PROD,
-            "UpdateAccessKey",
-            sso,
-            json!({"userName": "ci-deployer", "accessKeyId": "AKIAPRODCIDEPLOY0007", "status": "Inactive"}),
-            "198.51.100.31",
-            CONSOLE,
-        ),
+        t,
+        "UpdateAccessKey",
+        sso,
+        key,
+        "198.51.100.31",
+        CONSOLE,
     );
 
     // The root user enrols an MFA device without MFA, and later flips its own access key.
     let t = "2026-03-02T16:02:10Z";
-    let mut r = call(
-        rng,
-        t,
+    let params = json!({"userName": "AWS ROOT USER", "serialNumber": format!("arn:aws:iam::{PROD}:mfa/root-account-mfa-device")});
+    let r = s.call(
         PROD,
+        t,
         "EnableMFADevice",
         root(PROD, "ASIAPRODROOT00000001", false, &session_start(t)),
-        json!({"userName": "AWS ROOT USER", "serialNumber": format!("arn:aws:iam::{PROD}:mfa/root-account-mfa-device")}),
+        params,
         "192.0.2.200",
         CONSOLE,
     );
     r.user_agent = "Coral/Netty4".into();
-    add(PROD, r);
     let t = "2026-03-05T07:45:00Z";
-    add(
+    let key = json!({"accessKeyId": "AKIAPRODROOTKEY00001", "status": "Inactive"});
+    s.call(
         PROD,
-        call(
-            rng,
-            t,
-            PROD,
-            "UpdateAccessKey",
-            root(PROD, "ASIAPRODROOT00000002", true, &session_start(t)),
-            json!({"accessKeyId": "AKIAPRODROOTKEY00001", "status": "Inactive"}),
-            "192.0.2.200",
-            CONSOLE,
-        ),
+        t,
+        "UpdateAccessKey",
+        root(PROD, "ASIAPRODROOT00000002", true, &session_start(t)),
+        key,
+        "192.0.2.200",
+        CONSOLE,
     );
 
     // grace (dev) mistypes MFA codes: six failures in seven minutes, then success.
@@ -363,78 +339,63 @@ fn stories(rng: &mut fastrand::Rng) -> Vec<(String, Record)> {
         "2026-03-05T01:05:30Z",
         "2026-03-05T01:07:01Z",
     ] {
-        let r = call(
-            rng,
-            t,
+        let r = s.call(
             DEV,
+            t,
             "EnableMFADevice",
             user(DEV, "grace", false, t),
-            json!({"userName": "grace", "serialNumber": serial(DEV, "grace")}),
+            device("grace", DEV),
             "192.0.2.77",
             CONSOLE,
         );
-        add(
-            DEV,
-            failed(
-                r,
-                "InvalidAuthenticationCode",
-                "Authentication code for device is not valid.",
-            ),
+        fail(
+            r,
+            "InvalidAuthenticationCode",
+            "Authentication code for device is not valid.",
         );
     }
     let t = "2026-03-05T01:08:20Z";
-    add(
+    s.call(
         DEV,
-        call(
-            rng,
-            t,
-            DEV,
-            "EnableMFADevice",
-            user(DEV, "grace", false, t),
-            json!({"userName": "grace", "serialNumber": serial(DEV, "grace")}),
-            "192.0.2.77",
-            CONSOLE,
-        ),
+        t,
+        "EnableMFADevice",
+        user(DEV, "grace", false, t),
+        device("grace", DEV),
+        "192.0.2.77",
+        CONSOLE,
     );
 
     // ivan (dev) picks a password the policy refuses, then one it accepts.
     let t = "2026-03-04T16:30:00Z";
-    add(
+    let r = s.call(
         DEV,
-        failed(
-            call(
-                rng,
-                t,
-                DEV,
-                "ChangePassword",
-                user(DEV, "ivan", true, t),
-                Value::Null,
-                "192.0.2.45",
-                CONSOLE,
-            ),
-            "PasswordPolicyViolation",
-            "Password does not conform to the account password policy.",
-        ),
+        t,
+        "ChangePassword",
+        user(DEV, "ivan", true, t),
+        none.clone(),
+        "192.0.2.45",
+        CONSOLE,
+    );
+    fail(
+        r,
+        "PasswordPolicyViolation",
+        "Password does not conform to the account password policy.",
     );
     let t = "2026-03-04T16:31:10Z";
-    add(
+    s.call(
         DEV,
-        call(
-            rng,
-            t,
-            DEV,
-            "ChangePassword",
-            user(DEV, "ivan", true, t),
-            Value::Null,
-            "192.0.2.45",
-            CONSOLE,
-        ),
+        t,
+        "ChangePassword",
+        user(DEV, "ivan", true, t),
+        none.clone(),
+        "192.0.2.45",
+        CONSOLE,
     );
 
     // A Cognito user pool password change: same name, not an IAM event.
     let t = "2026-03-03T18:00:00Z";
     let mut cognito = Record::call(
-        rng,
+        s.rng,
         t,
         "cognito-idp.amazonaws.com",
         "ChangePassword",
@@ -443,7 +404,7 @@ fn stories(rng: &mut fastrand::Rng) -> Vec<(String, Record)> {
     );
     cognito.recipient_account_id = DEV.into();
     cognito.request_parameters = json!({"accessToken": "HIDDEN_DUE_TO_SECURITY_REASONS"});
-    add(DEV, cognito);
+    s.out.push((DEV.to_owned(), cognito));
 
     // Terraform in the sandbox re-activates a service user's key (and the same user creates
     // its own virtual device, never enabled).
@@ -456,34 +417,29 @@ fn stories(rng: &mut fastrand::Rng) -> Vec<(String, Record)> {
         false,
         &session_start(t),
     );
-    add(
+    let key = json!({"userName": "svc-backup", "accessKeyId": "AKIASANDBOXBACKUP001", "status": "Active"});
+    s.call(
         SANDBOX,
-        call(
-            rng,
-            t,
-            SANDBOX,
-            "UpdateAccessKey",
-            tf,
-            json!({"userName": "svc-backup", "accessKeyId": "AKIASANDBOXBACKUP001", "status": "Active"}),
-            "52.94.133.131",
-            crate::synth::SDK_AGENTS[4],
-        ),
+        t,
+        "UpdateAccessKey",
+        tf,
+        key,
+        "52.94.133.131",
+        crate::synth::SDK_AGENTS[4],
     );
     let t = "2026-03-05T09:12:00Z";
-    let mut create = call(
-        rng,
-        t,
+    let params = json!({"virtualMFADeviceName": "svc-backup", "path": "/"});
+    let r = s.call(
         SANDBOX,
+        t,
         "CreateVirtualMFADevice",
         user(SANDBOX, "svc-backup", false, t),
-        json!({"virtualMFADeviceName": "svc-backup", "path": "/"}),
+        params,
         "52.94.133.131",
         CLI,
     );
-    create.response_elements =
-        json!({"virtualMFADevice": {"serialNumber": serial(SANDBOX, "svc-backup")}});
-    add(SANDBOX, create);
-    out
+    new_device(r, serial(SANDBOX, "svc-backup"));
+    s.out
 }
 
 /// Five-minute delivery window of a time: `YYYYMMDDTHHMM` rounded down, as a file-name time.

@@ -1,0 +1,164 @@
+//! Micro-benchmarks of each pipeline stage on realistic generated CloudTrail files
+//! (`cargo bench`). Throughput is in bytes of decompressed JSON.
+//!
+//! The macro benchmark (whole runs against bare decompression) is `scripts/bench.sh`.
+
+use std::hint::black_box;
+use std::io::{Read, Write};
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use trailsift::event::decode::decode;
+use trailsift::event::{Event, Origin};
+use trailsift::filter::{EventSet, Selection};
+use trailsift::frame::{Damage, Flow, Framer, Limits, RecordBytes, Sink};
+use trailsift::input::inflate::Inflater;
+use trailsift::prefilter::HitCursor;
+use trailsift::scan::file::Worker;
+use trailsift_tools::bench::{BenchSpec, file_body};
+
+/// One delivered file of the benchmark dump: ~415 records, ~630 KB of JSON, 0.2 % credential events.
+fn body() -> String {
+    let spec = BenchSpec {
+        json_bytes: 0,
+        records_per_file: 415,
+        credential_share: 0.002,
+        seed: 1,
+    };
+    (0..8)
+        .map(|i| file_body(&spec, i))
+        .max_by_key(|b| {
+            b.matches("iam.amazonaws.com\",\"eventName\":\"Change")
+                .count()
+        })
+        .unwrap()
+}
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
+struct Count(u64);
+
+impl Sink for Count {
+    fn record(&mut self, r: RecordBytes<'_>) -> Flow {
+        self.0 += r.bytes.len() as u64;
+        Flow::Continue
+    }
+    fn damaged(&mut self, _: u64, _: u64, _: Damage) {}
+    fn non_object(&mut self, _: u64) {}
+}
+
+fn selection(events: EventSet) -> Selection {
+    Selection::new(events)
+}
+
+fn stages(c: &mut Criterion) {
+    let body = body();
+    let gz = gzip(body.as_bytes());
+    let bytes = body.len() as u64;
+
+    let mut g = c.benchmark_group("decompress");
+    g.throughput(Throughput::Bytes(bytes));
+    let mut inflater = Inflater::new();
+    let mut out = Vec::new();
+    g.bench_function("libdeflate whole buffer", |b| {
+        b.iter(|| inflater.whole(black_box(&gz), &mut out, usize::MAX))
+    });
+    let mut buf = vec![0u8; 1 << 20];
+    g.bench_function("flate2 zlib-rs streaming", |b| {
+        b.iter(|| {
+            let mut d = flate2::read::MultiGzDecoder::new(black_box(&gz[..]));
+            let mut n = 0;
+            while let Ok(k @ 1..) = d.read(&mut buf) {
+                n += k;
+            }
+            n
+        })
+    });
+    g.finish();
+
+    let mut g = c.benchmark_group("frame");
+    g.throughput(Throughput::Bytes(bytes));
+    g.bench_function("records file", |b| {
+        b.iter(|| {
+            let mut sink = Count(0);
+            Framer::new(Limits {
+                max_record: 32 << 20,
+            })
+            .feed(black_box(body.as_bytes()), 0, true, &mut sink);
+            sink.0
+        })
+    });
+    let lines: String = body
+        .trim_start_matches("{\"Records\":[")
+        .trim_end_matches("]}")
+        .replace("},{\"eventVersion\"", "}\n{\"eventVersion\"");
+    g.bench_function("json lines", |b| {
+        b.iter(|| {
+            let mut sink = Count(0);
+            Framer::new(Limits {
+                max_record: 32 << 20,
+            })
+            .feed(black_box(lines.as_bytes()), 0, true, &mut sink);
+            sink.0
+        })
+    });
+    g.finish();
+
+    let mut g = c.benchmark_group("prefilter");
+    g.throughput(Throughput::Bytes(bytes));
+    let default = selection(EventSet::default_set()).prefilter();
+    let mut cursor = HitCursor::default();
+    g.bench_function("default events (source then names)", |b| {
+        b.iter(|| cursor.reset(&default, black_box(body.as_bytes())))
+    });
+    let names = selection(EventSet::Only(vec![
+        "CreateAccessKey".parse().unwrap(),
+        "DeleteAccessKey".parse().unwrap(),
+        "UpdateLoginProfile".parse().unwrap(),
+    ]))
+    .prefilter();
+    g.bench_function("three unpinned names (Teddy)", |b| {
+        b.iter(|| cursor.reset(&names, black_box(body.as_bytes())))
+    });
+    g.finish();
+
+    let mut g = c.benchmark_group("decode");
+    let record = body
+        .split("},{\"eventVersion\"")
+        .find(|r| r.contains("\"UpdateAccessKey\""))
+        .map(|r| format!("{{\"eventVersion\"{r}}}"))
+        .unwrap();
+    g.throughput(Throughput::Bytes(record.len() as u64));
+    g.bench_function("one credential record to an event", |b| {
+        b.iter(|| {
+            let mut events = Vec::new();
+            decode(black_box(record.as_bytes()), &mut |raw, _| {
+                events.push(Event::from_raw(raw, Origin { file: 0, record: 0 }))
+            })
+            .unwrap();
+            events
+        })
+    });
+    g.finish();
+
+    let mut g = c.benchmark_group("scan file");
+    g.throughput(Throughput::Bytes(bytes));
+    let default_sel = selection(EventSet::default_set());
+    let all_sel = selection(EventSet::All);
+    let (pf_default, pf_all) = (default_sel.prefilter(), all_sel.prefilter());
+    let mut fast = Worker::new(&default_sel, &pf_default);
+    let mut full = Worker::new(&all_sel, &pf_all);
+    g.bench_function("gzip file, default events", |b| {
+        b.iter(|| fast.scan_bytes(black_box(&gz)).matched)
+    });
+    g.bench_function("gzip file, all events", |b| {
+        b.iter(|| full.scan_bytes(black_box(&gz)).matched)
+    });
+    g.finish();
+}
+
+criterion_group!(benches, stages);
+criterion_main!(benches);

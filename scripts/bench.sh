@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Macro benchmark: trailsift against bare parallel decompression of the same files, in one run.
+#
+#   scripts/bench.sh [JSON_MB] [ROUNDS] [WORKDIR]      (defaults: 2100 MB, 5 rounds, bench-out)
+#
+# Generates (once) a realistic dump with the repository's own generator: ~415 records of ~1.5 KB
+# per delivered file, a compression ratio of ~7.6, 0.2 % of records the five credential events.
+# Then, in interleaved rounds so that a noisy, shared machine slows every contender alike, it
+# times:
+#   bare   - libdeflate decompression of every file on N threads, nothing else
+#            (examples/bare_decompress.rs, the same inflater and buffers as trailsift)
+#   scan   - trailsift scan with the default events on N threads (reports written)
+#   scan1  - the same on 1 thread, and bare1, for the scaling
+# and reports medians, MB/s of JSON, the ratio scan/bare, the 1 -> N thread speed-up and the
+# peak resident memory of trailsift (from /usr/bin/time, or getrusage when it is missing).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+mb="${1:-2100}"
+rounds="${2:-5}"
+work="${3:-bench-out}"
+threads="$(nproc)"
+dump="$work/dump-${mb}mb"
+
+cargo build --quiet --release --locked --bin trailsift --example bare_decompress
+cargo build --quiet --release --locked -p trailsift-tools --bin gen-bench-dump
+if [ ! -d "$dump" ]; then
+    echo "generating a ${mb} MB dump in $dump ..."
+    target/release/gen-bench-dump "$dump" --mb "$mb" | tee "$dump.stats"
+fi
+
+json_bytes="$(sed -n 's/.*json_bytes=\([0-9]*\).*/\1/p' "$dump.stats")"
+gzip_bytes="$(sed -n 's/.*gzip_bytes=\([0-9]*\).*/\1/p' "$dump.stats")"
+files="$(sed -n 's/.*files=\([0-9]*\).*/\1/p' "$dump.stats")"
+records="$(sed -n 's/.*records=\([0-9]*\) .*/\1/p' "$dump.stats")"
+
+# Warm the page cache: every contender reads the files from memory, not disk.
+find "$dump" -type f -exec cat {} + > /dev/null
+
+now() { date +%s.%N; }
+declare -A times
+run() { # name command...
+    local name="$1"; shift
+    local start end
+    start="$(now)"
+    "$@" > /dev/null 2>&1 || { echo "$name failed: $*" >&2; exit 1; }
+    end="$(now)"
+    times[$name]+="$(awk -v a="$start" -v b="$end" 'BEGIN {printf "%.4f", b - a}') "
+}
+scan() { # threads
+    rm -rf "$work/report"
+    target/release/trailsift scan "$dump" --out "$work/report" --quiet --threads "$1"
+}
+
+for round in $(seq "$rounds"); do
+    echo "round $round/$rounds"
+    run bare target/release/examples/bare_decompress "$dump" --threads "$threads"
+    run scan scan "$threads"
+    run bare1 target/release/examples/bare_decompress "$dump" --threads 1
+    run scan1 scan 1
+done
+
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{v[NR]=$1} END {print (NR%2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2)}'; }
+bare="$(echo "${times[bare]}" | median)"
+scan_t="$(echo "${times[scan]}" | median)"
+bare1="$(echo "${times[bare1]}" | median)"
+scan1="$(echo "${times[scan1]}" | median)"
+
+# Peak memory of one more scan.
+rm -rf "$work/report"
+if [ -x /usr/bin/time ]; then
+    peak_kb="$(/usr/bin/time -f '%M' target/release/trailsift scan "$dump" --out "$work/report" --quiet --threads "$threads" 2>&1 >/dev/null | tail -1)"
+else
+    peak_kb="$(python3 -c 'import resource,subprocess,sys; subprocess.run(sys.argv[1:], check=False); print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)' \
+        target/release/trailsift scan "$dump" --out "$work/report" --quiet --threads "$threads")"
+fi
+events="$(($(wc -l < "$work/report/events.csv") - 1))"
+
+calc() { awk "BEGIN {printf \"%.2f\", $1}"; }
+mbs() { awk -v b="$json_bytes" -v t="$1" 'BEGIN {printf "%d", b / 1000000 / t}'; }
+printf '\ndump: %s files, %s records, %s MB of JSON, %s MB gzipped, %s events reported\n' \
+    "$files" "$records" "$((json_bytes / 1000000))" "$((gzip_bytes / 1000000))" "$events"
+printf 'medians of %s interleaved rounds, %s threads:\n' "$rounds" "$threads"
+printf '  %-44s %7.3f s  %6s MB/s\n' "bare decompression (libdeflate, $threads threads)" "$bare" "$(mbs "$bare")"
+printf '  %-44s %7.3f s  %6s MB/s\n' "trailsift scan ($threads threads)" "$scan_t" "$(mbs "$scan_t")"
+printf '  %-44s %7.3f s  %6s MB/s\n' "bare decompression (1 thread)" "$bare1" "$(mbs "$bare1")"
+printf '  %-44s %7.3f s  %6s MB/s\n' "trailsift scan (1 thread)" "$scan1" "$(mbs "$scan1")"
+printf 'ratio trailsift / bare decompression (%s threads): %s\n' "$threads" "$(calc "$scan_t / $bare")"
+printf 'ratio trailsift / bare decompression (1 thread):  %s\n' "$(calc "$scan1 / $bare1")"
+printf 'scaling 1 -> %s threads: trailsift x%s, bare x%s\n' "$threads" "$(calc "$scan1 / $scan_t")" "$(calc "$bare1 / $bare")"
+printf 'peak RSS of trailsift (%s threads): %s MiB\n' "$threads" "$((peak_kb / 1024))"
