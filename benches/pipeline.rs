@@ -10,9 +10,8 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use trailsift::event::decode::decode;
 use trailsift::event::{Event, Origin};
 use trailsift::filter::{EventSet, Selection};
-use trailsift::frame::{Damage, Flow, Framer, Limits, RecordBytes, Sink};
+use trailsift::frame::{Damage, Flow, Framer, Options, RecordBytes, Sink};
 use trailsift::input::inflate::Inflater;
-use trailsift::prefilter::HitCursor;
 use trailsift::scan::file::Worker;
 use trailsift_tools::bench::{BenchSpec, file_body};
 
@@ -50,10 +49,6 @@ impl Sink for Count {
     fn non_object(&mut self, _: u64) {}
 }
 
-fn selection(events: EventSet) -> Selection {
-    Selection::new(events)
-}
-
 fn stages(c: &mut Criterion) {
     let body = body();
     let gz = gzip(body.as_bytes());
@@ -84,10 +79,12 @@ fn stages(c: &mut Criterion) {
     g.bench_function("records file", |b| {
         b.iter(|| {
             let mut sink = Count(0);
-            Framer::new(Limits {
-                max_record: 32 << 20,
-            })
-            .feed(black_box(body.as_bytes()), 0, true, &mut sink);
+            Framer::new(Options::new(32 << 20)).feed(
+                black_box(body.as_bytes()),
+                0,
+                true,
+                &mut sink,
+            );
             sink.0
         })
     });
@@ -98,31 +95,42 @@ fn stages(c: &mut Criterion) {
     g.bench_function("json lines", |b| {
         b.iter(|| {
             let mut sink = Count(0);
-            Framer::new(Limits {
-                max_record: 32 << 20,
-            })
-            .feed(black_box(lines.as_bytes()), 0, true, &mut sink);
+            Framer::new(Options::new(32 << 20)).feed(
+                black_box(lines.as_bytes()),
+                0,
+                true,
+                &mut sink,
+            );
             sink.0
         })
     });
     g.finish();
 
-    let mut g = c.benchmark_group("prefilter");
+    let mut g = c.benchmark_group("frame + prefilter anchors");
     g.throughput(Throughput::Bytes(bytes));
-    let default = selection(EventSet::default_set()).prefilter();
-    let mut cursor = HitCursor::default();
-    g.bench_function("default events (source then names)", |b| {
-        b.iter(|| cursor.reset(&default, black_box(body.as_bytes())))
-    });
-    let names = selection(EventSet::Only(vec![
+    let default = Selection::new(EventSet::default_set()).prefilter();
+    let names = Selection::new(EventSet::Only(vec![
         "CreateAccessKey".parse().unwrap(),
         "DeleteAccessKey".parse().unwrap(),
         "UpdateLoginProfile".parse().unwrap(),
     ]))
     .prefilter();
-    g.bench_function("three unpinned names (Teddy)", |b| {
-        b.iter(|| cursor.reset(&names, black_box(body.as_bytes())))
-    });
+    for (label, prefilter) in [
+        ("default events (one anchor)", &default),
+        ("three unpinned names (three anchors)", &names),
+    ] {
+        let options = Options {
+            max_record: 32 << 20,
+            anchors: prefilter.anchors(),
+        };
+        g.bench_function(label, |b| {
+            b.iter(|| {
+                let mut sink = Count(0);
+                Framer::new(options).feed(black_box(body.as_bytes()), 0, true, &mut sink);
+                sink.0
+            })
+        });
+    }
     g.finish();
 
     let mut g = c.benchmark_group("decode");
@@ -146,8 +154,8 @@ fn stages(c: &mut Criterion) {
 
     let mut g = c.benchmark_group("scan file");
     g.throughput(Throughput::Bytes(bytes));
-    let default_sel = selection(EventSet::default_set());
-    let all_sel = selection(EventSet::All);
+    let default_sel = Selection::new(EventSet::default_set());
+    let all_sel = Selection::new(EventSet::All);
     let (pf_default, pf_all) = (default_sel.prefilter(), all_sel.prefilter());
     let mut fast = Worker::new(&default_sel, &pf_default);
     let mut full = Worker::new(&all_sel, &pf_all);

@@ -100,7 +100,13 @@ pub fn discover(roots: &[PathBuf]) -> Discovery {
             }
         }
     }
-    found.files.sort_by(|a, b| a.path.cmp(&b.path));
+    // Byte order, as the manifest lists them.
+    found.files.sort_by(|a, b| {
+        a.path
+            .as_os_str()
+            .as_encoded_bytes()
+            .cmp(b.path.as_os_str().as_encoded_bytes())
+    });
     found.files.dedup_by(|a, b| a.path == b.path);
     found.problems.sort_by(|a, b| a.display.cmp(&b.display));
     found.problems.dedup();
@@ -112,7 +118,16 @@ fn input_file(path: PathBuf, size: u64, named_on_command_line: bool) -> InputFil
         .file_name()
         .map(|n| n.to_string_lossy().to_lowercase())
         .unwrap_or_default();
-    let in_folder = |folder: &str| path.components().any(|c| c.as_os_str() == folder);
+    let (mut digest, mut insight, mut lake, mut trail) = (false, false, false, false);
+    for c in path.components() {
+        match c.as_os_str().as_encoded_bytes() {
+            b"CloudTrail-Digest" => digest = true,
+            b"CloudTrail-Insight" => insight = true,
+            b"CloudTrail-Lake" => lake = true,
+            b"CloudTrail" => trail = true,
+            _ => {}
+        }
+    }
     let json_named = [
         ".json",
         ".jsonl",
@@ -126,13 +141,13 @@ fn input_file(path: PathBuf, size: u64, named_on_command_line: bool) -> InputFil
     let data_named = json_named || [".log", ".gz", ".log.gz"].iter().any(|s| name.ends_with(s));
     let lake_named =
         name == "result_sign.json" || (name.starts_with("result_") && name.ends_with(".csv.gz"));
-    let kind = if in_folder("CloudTrail-Digest") {
+    let kind = if digest {
         PathKind::Digest
-    } else if in_folder("CloudTrail-Insight") {
+    } else if insight {
         PathKind::Insight
-    } else if in_folder("CloudTrail-Lake") || lake_named {
+    } else if lake || lake_named {
         PathKind::Lake
-    } else if data_named || named_on_command_line || in_folder("CloudTrail") {
+    } else if data_named || named_on_command_line || trail {
         PathKind::Data
     } else {
         PathKind::Other

@@ -3,7 +3,7 @@
 use memchr::memchr;
 
 use super::structural::{Nesting, Stop, check_brackets};
-use super::{Core, Damage, Ending, Framed, Limits, SNIFF_BYTES, Shape, Sink};
+use super::{Core, Damage, Ending, Framed, Options, SNIFF_BYTES, Shape, Sink};
 
 /// Whether the first lines of `body` look like JSON Lines: at least two of the first lines
 /// start with `{`, and two of them (or the very first line) are exactly one object each.
@@ -54,7 +54,7 @@ fn is_one_object(line: &[u8]) -> bool {
 #[derive(Debug)]
 pub(crate) struct Lines {
     core: Core,
-    limits: Limits,
+    limits: Options,
     /// Stream offset of the next line start.
     pos: u64,
     /// Inside a line that was too long; its remainder is skipped.
@@ -69,7 +69,7 @@ pub(crate) struct Lines {
 }
 
 impl Lines {
-    pub(crate) fn new(limits: Limits) -> Self {
+    pub(crate) fn new(limits: Options) -> Self {
         Lines {
             core: Core::new(limits),
             limits,

@@ -14,6 +14,7 @@ mod lines;
 mod recover;
 pub mod structural;
 
+pub use structural::Anchors;
 use structural::{Nesting, Stop, check_brackets};
 
 /// Where a record sat in its file.
@@ -42,6 +43,8 @@ pub struct RecordBytes<'a> {
     /// The record holds a `\u` escape, which could spell anything: byte prefilters must let
     /// it through.
     pub escapes: bool,
+    /// The record holds one of the [`Options::anchors`] patterns.
+    pub anchored: bool,
 }
 
 /// Why a record could not be framed.
@@ -144,11 +147,23 @@ impl Shape {
     }
 }
 
-/// Limits that keep memory bounded.
+/// How the framer works: the memory bound, and the prefilter's patterns.
 #[derive(Debug, Clone, Copy)]
-pub struct Limits {
+pub struct Options {
     /// A record larger than this is skipped and reported.
     pub max_record: usize,
+    /// Patterns that mark a record as a candidate (see [`RecordBytes::anchored`]).
+    pub anchors: Anchors,
+}
+
+impl Options {
+    /// Records up to `max_record` bytes, every record anchored.
+    pub const fn new(max_record: usize) -> Options {
+        Options {
+            max_record,
+            anchors: Anchors::ALL,
+        }
+    }
 }
 
 /// The result of framing one file.
@@ -169,7 +184,7 @@ pub const SNIFF_BYTES: usize = 64 * 1024;
 #[derive(Debug)]
 pub struct Framer {
     mode: Mode,
-    limits: Limits,
+    limits: Options,
     bom_checked: bool,
 }
 
@@ -182,7 +197,7 @@ enum Mode {
 }
 
 impl Framer {
-    pub fn new(limits: Limits) -> Self {
+    pub fn new(limits: Options) -> Self {
         Framer {
             mode: Mode::Sniffing,
             limits,
@@ -254,7 +269,7 @@ impl Framer {
 pub(crate) struct Core {
     state: State,
     nest: Nesting,
-    limits: Limits,
+    limits: Options,
     /// Next byte to look at (stream offset).
     pos: u64,
     shape: Shape,
@@ -312,10 +327,10 @@ enum State {
 }
 
 impl Core {
-    pub(crate) fn new(limits: Limits) -> Self {
+    pub(crate) fn new(limits: Options) -> Self {
         Core {
             state: State::Top,
-            nest: Nesting::new(),
+            nest: Nesting::with_anchors(limits.anchors),
             limits,
             pos: 0,
             shape: Shape::Empty,
@@ -525,7 +540,7 @@ impl Core {
                     match window[i] {
                         b'{' => {
                             self.nest.open();
-                            self.nest.take_unicode_escape();
+                            self.nest.take_flags();
                             self.state = State::Element {
                                 container,
                                 depth,
@@ -796,13 +811,14 @@ impl Core {
             );
             return;
         }
-        let escapes = self.nest.take_unicode_escape();
+        let flags = self.nest.take_flags();
         let record = RecordBytes {
             index: self.records,
             offset,
             bytes,
             container,
-            escapes,
+            escapes: flags.escapes,
+            anchored: flags.anchored,
         };
         self.records += 1;
         if sink.record(record) == Flow::Stop {

@@ -1,12 +1,13 @@
 //! Bracket counting over raw JSON bytes, 64 bytes at a time.
 //!
 //! The framer never parses a record it will not keep; it only needs to know where each record
-//! ends. [`Nesting`] answers that by turning every 64-byte block into bit masks (quotes,
-//! backslashes, opening and closing brackets), working out which bytes are inside strings from
-//! the quote parity, and counting the brackets outside strings. A block that cannot bring the
-//! depth down to where the record ends costs two popcounts; only the last block of a record is
-//! walked bracket by bracket. On AVX2 machines this runs several times faster than the
-//! decompressor that feeds it.
+//! ends, and whether it might hold what the selection wants. [`Nesting`] answers both by turning
+//! every 64-byte block into bit masks (quotes, backslashes, opening and closing brackets, and
+//! the prefilter's [`Anchors`]), working out which bytes are inside strings from the quote
+//! parity, and counting the brackets outside strings. A block that cannot bring the depth down
+//! to where the record ends costs two popcounts; only the last block of a record is walked
+//! bracket by bracket. With AVX-512 or AVX2 (chosen at run time) this runs several times faster
+//! than the decompressor that feeds it.
 //!
 //! The scanner is resumable: it carries the string state, a pending escape and the depth across
 //! calls, so a value may arrive in any number of pieces. Full validation happens when a record is
@@ -24,6 +25,77 @@ pub enum Stop {
     NeedMore,
 }
 
+/// The most anchors a scan looks for; a selection with more is not anchored (every record is
+/// checked).
+pub const MAX_ANCHORS: usize = 8;
+
+/// Byte patterns that mark a record worth a closer look: a quote followed by the first two
+/// bytes of a needle (`"ia` for `iam.amazonaws.com`). A needle the prefilter looks for is a whole
+/// JSON string value (an event name, an event source), so it always follows a quote, even inside
+/// a JSON string holding JSON (`\"iam.amazonaws.com\"`). The scanner tests the patterns in the
+/// same pass as the brackets, so finding candidates costs no second pass over the data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Anchors {
+    pairs: [[u8; 2]; MAX_ANCHORS],
+    len: u8,
+    /// Every record counts as anchored (no patterns to look for).
+    all: bool,
+}
+
+impl Default for Anchors {
+    fn default() -> Self {
+        Anchors::ALL
+    }
+}
+
+impl Anchors {
+    /// Every record is anchored.
+    pub const ALL: Anchors = Anchors {
+        pairs: [[0; 2]; MAX_ANCHORS],
+        len: 0,
+        all: true,
+    };
+
+    /// Anchors for these needles; every record is anchored when one is shorter than two bytes
+    /// or there are more than [`MAX_ANCHORS`] distinct prefixes.
+    pub fn new<'n>(needles: impl IntoIterator<Item = &'n [u8]>) -> Anchors {
+        let mut a = Anchors {
+            all: false,
+            ..Anchors::ALL
+        };
+        for needle in needles {
+            let [x, y, ..] = needle else {
+                return Anchors::ALL;
+            };
+            let pair = [*x, *y];
+            if a.pairs[..a.len as usize].contains(&pair) {
+                continue;
+            }
+            if a.len as usize == MAX_ANCHORS {
+                return Anchors::ALL;
+            }
+            a.pairs[a.len as usize] = pair;
+            a.len += 1;
+        }
+        a
+    }
+
+    fn pairs(&self) -> &[[u8; 2]] {
+        &self.pairs[..self.len as usize]
+    }
+}
+
+/// What the scanner saw in a value, since [`Nesting::take_flags`] was last called.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Flags {
+    /// A backslash followed by `u`: a `\u` escape, or one nested in a JSON string (`\\u`, as in
+    /// lookup-events' `CloudTrailEvent`). Any character may be written as `\uXXXX`, so such a
+    /// record might spell a needle no byte pattern can see: it must be decoded.
+    pub escapes: bool,
+    /// One of the [`Anchors`] (always true with [`Anchors::ALL`]).
+    pub anchored: bool,
+}
+
 /// Resumable bracket-counting state for one JSON value.
 ///
 /// For valid JSON the depth alone says where a value ends, so the scanner counts brackets and
@@ -36,21 +108,29 @@ pub struct Nesting {
     in_string: bool,
     /// The first byte of the next block is escaped by a backslash at the end of this one.
     escape_next: bool,
-    /// A backslash followed by `u` was seen since the flag was last taken.
-    unicode_escape: bool,
     /// The last byte of the previous block was a backslash (escaping or escaped).
     backslash_last: bool,
+    flags: Flags,
+    anchors: Anchors,
 }
 
 impl Nesting {
-    /// An empty scanner (depth 0, outside any string).
+    /// An empty scanner (depth 0, outside any string) with no anchors (every value anchored).
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// Forgets everything.
+    /// An empty scanner looking for `anchors`.
+    pub fn with_anchors(anchors: Anchors) -> Self {
+        Nesting {
+            anchors,
+            ..Self::default()
+        }
+    }
+
+    /// Forgets everything but the anchors.
     pub fn reset(&mut self) {
-        *self = Nesting::default();
+        *self = Nesting::with_anchors(self.anchors);
     }
 
     /// The number of brackets currently open.
@@ -68,15 +148,11 @@ impl Nesting {
         self.depth = self.depth.saturating_sub(1);
     }
 
-    /// Whether a backslash followed by `u` was seen since the last call (which clears the flag):
-    /// a `\u` escape, or one nested in a JSON string (`\\u`, as in lookup-events'
-    /// `CloudTrailEvent`).
-    ///
-    /// Any character may be written as `\uXXXX` in JSON, so a record holding one might spell an
-    /// event name the byte prefilter cannot see; the framer passes this on so such records are
-    /// always decoded.
-    pub fn take_unicode_escape(&mut self) -> bool {
-        std::mem::take(&mut self.unicode_escape)
+    /// What was seen since the last call (which clears it).
+    pub fn take_flags(&mut self) -> Flags {
+        let mut flags = std::mem::take(&mut self.flags);
+        flags.anchored |= self.anchors.all;
+        flags
     }
 
     /// Scans `buf[from..]` until the depth falls to `floor`, or a bracket opens at depth
@@ -84,23 +160,18 @@ impl Nesting {
     ///
     /// On `NeedMore` the whole of `buf[from..]` has been consumed: resume with the bytes that
     /// follow. After `Closed` or `Opened` the scanner is between tokens, so the caller may
-    /// resume at the returned index.
+    /// resume at the returned index. Anchors are looked for in `buf[from..]`, with the two bytes
+    /// before `from` (when in `buf`) as context.
     pub fn run(&mut self, buf: &[u8], from: usize, floor: u32, watch: Option<u32>) -> Stop {
         #[cfg(target_arch = "x86_64")]
         {
-            if std::arch::is_x86_feature_detected!("avx512bw")
-                && std::arch::is_x86_feature_detected!("pclmulqdq")
-                && std::arch::is_x86_feature_detected!("popcnt")
-                && std::arch::is_x86_feature_detected!("bmi1")
-            {
+            use std::arch::is_x86_feature_detected as has;
+            let common = has!("pclmulqdq") && has!("popcnt") && has!("bmi1");
+            if common && has!("avx512bw") {
                 // SAFETY: the CPU supports every feature `run_avx512` enables, checked just above.
                 return unsafe { self.run_avx512(buf, from, floor, watch) };
             }
-            if std::arch::is_x86_feature_detected!("avx2")
-                && std::arch::is_x86_feature_detected!("pclmulqdq")
-                && std::arch::is_x86_feature_detected!("popcnt")
-                && std::arch::is_x86_feature_detected!("bmi1")
-            {
+            if common && has!("avx2") {
                 // SAFETY: the CPU supports every feature `run_avx2` enables, checked just above.
                 return unsafe { self.run_avx2(buf, from, floor, watch) };
             }
@@ -111,12 +182,13 @@ impl Nesting {
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,pclmulqdq,popcnt,bmi1")]
     unsafe fn run_avx2(&mut self, buf: &[u8], from: usize, floor: u32, watch: Option<u32>) -> Stop {
+        // SAFETY (of the closure's call): `run_with` passes pointers valid for [-2, 64).
         self.run_with(
             buf,
             from,
             floor,
             watch,
-            |b| classify_avx2(b),
+            |b, a| unsafe { classify_avx2(b, a) },
             |x| prefix_xor_clmul(x),
         )
     }
@@ -130,16 +202,135 @@ impl Nesting {
         floor: u32,
         watch: Option<u32>,
     ) -> Stop {
-        self.run_with(
-            buf,
-            from,
-            floor,
-            watch,
-            |b| classify_avx512(b),
-            |x| prefix_xor_clmul(x),
-        )
+        // SAFETY (of the closure's call): `run_with` passes pointers valid for [-2, 64).
+        let generic = |n: &mut Nesting, buf: &[u8], from: usize| {
+            n.run_with(
+                buf,
+                from,
+                floor,
+                watch,
+                |b, a| unsafe { classify_avx512(b, a) },
+                |x| prefix_xor_clmul(x),
+            )
+        };
+        if self.anchors.pairs().len() > 1 {
+            return generic(self, buf, from);
+        }
+        let mut base = from;
+        // A first block without two bytes of context before it goes the generic way.
+        if base < 2 && base < buf.len() {
+            let end = (base + 64).min(buf.len());
+            match generic(self, &buf[..end], base) {
+                Stop::NeedMore => base = end,
+                stop => return stop,
+            }
+        }
+        let full = base + (buf.len().saturating_sub(base)) / 64 * 64;
+        if let Some(stop) = self.bulk_avx512(buf, &mut base, full, floor, watch) {
+            return stop;
+        }
+        if base < buf.len() {
+            generic(self, buf, base)
+        } else {
+            Stop::NeedMore
+        }
     }
 
+    /// The hot loop: whole 64-byte blocks from `*base` to `end`, with two bytes of context
+    /// before each, at most one anchor pair, constants in registers. Leaves `*base` where it
+    /// stopped; returns the stop if the value ended or a watched bracket opened.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512bw,pclmulqdq,popcnt,bmi1")]
+    fn bulk_avx512(
+        &mut self,
+        buf: &[u8],
+        base: &mut usize,
+        end: usize,
+        floor: u32,
+        watch: Option<u32>,
+    ) -> Option<Stop> {
+        use std::arch::x86_64::{
+            _mm512_cmpeq_epi8_mask, _mm512_loadu_si512, _mm512_mask_cmpeq_epi8_mask,
+            _mm512_or_si512, _mm512_set1_epi8,
+        };
+        debug_assert!(*base >= 2 && end <= buf.len() && (end - *base).is_multiple_of(64));
+        let quiet_above = watch.map_or(floor, |w| w.max(floor));
+        let watch = watch.unwrap_or(u32::MAX);
+        let pair = self.anchors.pairs().first().copied();
+        let [x, y] = pair.unwrap_or([0, 0]);
+        let (quote, backslash, case) = (
+            _mm512_set1_epi8(b'"' as i8),
+            _mm512_set1_epi8(b'\\' as i8),
+            _mm512_set1_epi8(0x20),
+        );
+        let (open, close) = (_mm512_set1_epi8(b'{' as i8), _mm512_set1_epi8(b'}' as i8));
+        let (vx, vy) = (_mm512_set1_epi8(x as i8), _mm512_set1_epi8(y as i8));
+        let mut depth = self.depth;
+        let mut carry = if self.in_string { u64::MAX } else { 0 };
+        let mut anchored = 0u64;
+        let mut stop = None;
+        let mut at = *base;
+        while at < end {
+            let p = buf[at - 2..at + 64].as_ptr();
+            // SAFETY: `p` points at buf[at - 2], and buf[at - 2 .. at + 64] is in bounds.
+            let (v, v1, v2) = unsafe {
+                (
+                    _mm512_loadu_si512(p.add(2).cast()),
+                    _mm512_loadu_si512(p.add(1).cast()),
+                    _mm512_loadu_si512(p.cast()),
+                )
+            };
+            let folded = _mm512_or_si512(v, case);
+            let quotes = _mm512_cmpeq_epi8_mask(v, quote);
+            let slashes = _mm512_cmpeq_epi8_mask(v, backslash);
+            let opens = _mm512_cmpeq_epi8_mask(folded, open);
+            let closes = _mm512_cmpeq_epi8_mask(folded, close);
+            let anchor = if pair.is_some() {
+                let first = _mm512_mask_cmpeq_epi8_mask(_mm512_cmpeq_epi8_mask(v2, quote), v1, vx);
+                _mm512_mask_cmpeq_epi8_mask(first, v, vy)
+            } else {
+                0
+            };
+            let escaped = if slashes == 0 && !self.escape_next && !self.backslash_last {
+                0
+            } else {
+                self.escaped(&buf[at..at + 64], slashes)
+            };
+            let inside = prefix_xor_clmul(quotes & !escaped) ^ carry;
+            carry = 0u64.wrapping_sub(inside >> 63);
+            let (opens, closes) = (opens & !inside, closes & !inside);
+            let shut = closes.count_ones();
+            if depth > quiet_above + shut {
+                depth = depth + opens.count_ones() - shut;
+                anchored |= anchor;
+                at += 64;
+                continue;
+            }
+            if let Some((found, bit)) = walk(&mut depth, opens, closes, floor, watch) {
+                // Anchors after the stop belong to what follows.
+                anchored |= anchor & (u64::MAX >> (63 - bit));
+                stop = Some(match found {
+                    Stop::Closed(i) => Stop::Closed(at + i),
+                    Stop::Opened(i) => Stop::Opened(at + i),
+                    Stop::NeedMore => Stop::NeedMore,
+                });
+                carry = 0;
+                self.escape_next = false;
+                self.backslash_last = false;
+                break;
+            }
+            anchored |= anchor;
+            at += 64;
+        }
+        *base = at;
+        self.depth = depth;
+        self.in_string = carry != 0;
+        self.flags.anchored |= anchored != 0;
+        stop
+    }
+
+    /// The scanning loop, generic over the block classifier. `classify` gets a pointer to a
+    /// block that is valid for the 2 bytes before it and the 64 bytes from it.
     #[inline(always)]
     fn run_with(
         &mut self,
@@ -147,27 +338,31 @@ impl Nesting {
         from: usize,
         floor: u32,
         watch: Option<u32>,
-        classify: impl Fn(&[u8; 64]) -> Masks,
+        classify: impl Fn(*const u8, &Anchors) -> Masks,
         prefix_xor: impl Fn(u64) -> u64,
     ) -> Stop {
         // No event can happen in a block that never brings the depth down to this level.
         let quiet_above = watch.map_or(floor, |w| w.max(floor));
         let watch = watch.unwrap_or(u32::MAX);
+        let anchors = self.anchors;
         // The state lives in locals for the loop and is written back once.
         let mut depth = self.depth;
         let mut carry = if self.in_string { u64::MAX } else { 0 };
+        let mut anchored = 0u64;
         let mut base = from;
         let mut stop = Stop::NeedMore;
         while base < buf.len() {
-            let len = buf.len() - base;
-            let masks = if let Some(block) = buf.get(base..base + 64) {
-                classify(block.try_into().expect("64-byte block"))
+            let len = (buf.len() - base).min(64);
+            let masks = if base >= 2 && len == 64 {
+                classify(buf[base..base + 64].as_ptr(), &anchors)
             } else {
-                let mut padded = [b' '; 64];
-                padded[..len].copy_from_slice(&buf[base..]);
-                classify(&padded).truncate(len)
+                // The first and last blocks: copy them, with their two bytes of context, into a
+                // padded block.
+                let mut padded = [b' '; 66];
+                let context = base.min(2);
+                padded[2 - context..2 + len].copy_from_slice(&buf[base - context..base + len]);
+                classify(padded[2..].as_ptr(), &anchors).truncate(len)
             };
-            let len = len.min(64);
             let escaped = if masks.backslash == 0 && !self.escape_next && !self.backslash_last {
                 0
             } else {
@@ -182,20 +377,29 @@ impl Nesting {
             if depth > quiet_above + shut {
                 // The common case inside a record: just count.
                 depth = depth + opens.count_ones() - shut;
+                anchored |= masks.anchor;
                 base += 64;
                 continue;
             }
-            if let Some(found) = walk(&mut depth, opens, closes, base, floor, watch) {
-                stop = found;
+            if let Some((found, at)) = walk(&mut depth, opens, closes, floor, watch) {
+                // Only the anchors up to the stop belong to this value.
+                anchored |= masks.anchor & (u64::MAX >> (63 - at));
+                stop = match found {
+                    Stop::Closed(i) => Stop::Closed(base + i),
+                    Stop::Opened(i) => Stop::Opened(base + i),
+                    Stop::NeedMore => Stop::NeedMore,
+                };
                 carry = 0;
                 self.escape_next = false;
                 self.backslash_last = false;
                 break;
             }
+            anchored |= masks.anchor;
             base += 64;
         }
         self.depth = depth;
         self.in_string = carry != 0;
+        self.flags.anchored |= anchored != 0;
         stop
     }
 
@@ -203,12 +407,12 @@ impl Nesting {
     ///
     /// Backslashes are rare outside policy documents, so this walks them one by one instead of
     /// doing the branch-free carry arithmetic: a backslash escapes the next byte unless it is
-    /// itself escaped. It also notes `\u` escapes.
+    /// itself escaped. It also notes backslashes followed by `u`.
     fn escaped(&mut self, block: &[u8], backslash: u64) -> u64 {
         let len = block.len();
         let mut escaped = 0u64;
         if std::mem::take(&mut self.backslash_last) && block[0] == b'u' {
-            self.unicode_escape = true;
+            self.flags.escapes = true;
         }
         if std::mem::take(&mut self.escape_next) {
             escaped = 1;
@@ -221,7 +425,7 @@ impl Nesting {
             if i == len - 1 {
                 self.backslash_last = true;
             } else if block[i + 1] == b'u' {
-                self.unicode_escape = true;
+                self.flags.escapes = true;
             }
             if escaped & bit != 0 {
                 continue;
@@ -237,31 +441,26 @@ impl Nesting {
 }
 
 /// Visits the brackets of one block in order, for the block where something may happen: the
-/// depth reaching `floor` (`Closed`) or a bracket opening at depth `watch` (`Opened`). A bracket
-/// outside a string is never escaped, so the scanner is between tokens wherever this stops.
+/// depth reaching `floor` (`Closed`) or a bracket opening at depth `watch` (`Opened`). Returns
+/// the stop (with indexes relative to the block) and the bit position of the bracket it stopped
+/// at. A bracket outside a string is never escaped, so the scanner is between tokens wherever
+/// this stops.
 #[inline(always)]
-fn walk(
-    depth: &mut u32,
-    opens: u64,
-    closes: u64,
-    base: usize,
-    floor: u32,
-    watch: u32,
-) -> Option<Stop> {
+fn walk(depth: &mut u32, opens: u64, closes: u64, floor: u32, watch: u32) -> Option<(Stop, u32)> {
     let mut brackets = opens | closes;
     while brackets != 0 {
-        let i = brackets.trailing_zeros() as usize;
+        let i = brackets.trailing_zeros();
         brackets &= brackets - 1;
         if opens >> i & 1 == 1 {
             *depth += 1;
             if *depth - 1 == watch {
-                return Some(Stop::Opened(base + i));
+                return Some((Stop::Opened(i as usize), i));
             }
         } else {
             // A closing bracket at depth 0 is the caller's business: report it as the end.
             *depth = depth.saturating_sub(1);
             if *depth <= floor {
-                return Some(Stop::Closed(base + i + 1));
+                return Some((Stop::Closed(i as usize + 1), i));
             }
         }
     }
@@ -310,6 +509,8 @@ struct Masks {
     open: u64,
     /// `}` or `]`.
     close: u64,
+    /// The last byte of an anchor pattern.
+    anchor: u64,
 }
 
 impl Masks {
@@ -324,6 +525,7 @@ impl Masks {
             backslash: self.backslash & keep,
             open: self.open & keep,
             close: self.close & keep,
+            anchor: self.anchor & keep,
         }
     }
 }
@@ -351,84 +553,87 @@ fn prefix_xor(mut x: u64) -> u64 {
 }
 
 #[cfg(target_arch = "x86_64")]
-#[inline(always)]
-fn classify(block: &[u8; 64]) -> Masks {
-    use std::arch::x86_64::{
-        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
-    };
-    let mut masks = Masks {
-        quote: 0,
-        backslash: 0,
-        open: 0,
-        close: 0,
-    };
-    // SAFETY: SSE2 is part of the x86_64 baseline, so the intrinsics are always available; the
-    // block is 64 bytes long and each unaligned load reads bytes lane * 16 .. lane * 16 + 16.
-    unsafe {
-        let quote = _mm_set1_epi8(b'"' as i8);
-        let backslash = _mm_set1_epi8(b'\\' as i8);
-        let case = _mm_set1_epi8(0x20);
-        // `[` | 0x20 == `{` and `]` | 0x20 == `}`: one comparison finds both kinds.
-        let open = _mm_set1_epi8(b'{' as i8);
-        let close = _mm_set1_epi8(b'}' as i8);
-        for lane in 0..4 {
-            let v = _mm_loadu_si128(block.as_ptr().add(lane * 16).cast::<__m128i>());
-            let folded = _mm_or_si128(v, case);
-            let shift = lane * 16;
-            let bits = |m| u64::from(_mm_movemask_epi8(m) as u16) << shift;
-            masks.quote |= bits(_mm_cmpeq_epi8(v, quote));
-            masks.backslash |= bits(_mm_cmpeq_epi8(v, backslash));
-            masks.open |= bits(_mm_cmpeq_epi8(folded, open));
-            masks.close |= bits(_mm_cmpeq_epi8(folded, close));
-        }
-    }
-    masks
-}
-
-#[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512bw")]
 #[inline]
-fn classify_avx512(block: &[u8; 64]) -> Masks {
+/// # Safety
+/// `p` must be valid for reads of the 2 bytes before it and the 64 bytes from it.
+unsafe fn classify_avx512(p: *const u8, anchors: &Anchors) -> Masks {
     use std::arch::x86_64::{
-        _mm512_cmpeq_epi8_mask, _mm512_loadu_si512, _mm512_or_si512, _mm512_set1_epi8,
+        _mm512_cmpeq_epi8_mask, _mm512_loadu_si512, _mm512_mask_cmpeq_epi8_mask, _mm512_or_si512,
+        _mm512_set1_epi8,
     };
-    // SAFETY: the block is 64 bytes long, exactly one unaligned 512-bit load.
-    let v = unsafe { _mm512_loadu_si512(block.as_ptr().cast()) };
+    // SAFETY: the caller guarantees p - 2 .. p + 64 is readable.
+    let (v, v1, v2) = unsafe {
+        (
+            _mm512_loadu_si512(p.cast()),
+            _mm512_loadu_si512(p.sub(1).cast()),
+            _mm512_loadu_si512(p.sub(2).cast()),
+        )
+    };
+    let quote = _mm512_set1_epi8(b'"' as i8);
     // `[` | 0x20 == `{` and `]` | 0x20 == `}`: one comparison finds both kinds.
     let folded = _mm512_or_si512(v, _mm512_set1_epi8(0x20));
+    let mut anchor = 0;
+    if !anchors.pairs().is_empty() {
+        // A quote two bytes back, then the pair: masked compares chain the conditions.
+        let quoted = _mm512_cmpeq_epi8_mask(v2, quote);
+        for &[x, y] in anchors.pairs() {
+            let first = _mm512_mask_cmpeq_epi8_mask(quoted, v1, _mm512_set1_epi8(x as i8));
+            anchor |= _mm512_mask_cmpeq_epi8_mask(first, v, _mm512_set1_epi8(y as i8));
+        }
+    }
     Masks {
-        quote: _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(b'"' as i8)),
+        quote: _mm512_cmpeq_epi8_mask(v, quote),
         backslash: _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(b'\\' as i8)),
         open: _mm512_cmpeq_epi8_mask(folded, _mm512_set1_epi8(b'{' as i8)),
         close: _mm512_cmpeq_epi8_mask(folded, _mm512_set1_epi8(b'}' as i8)),
+        anchor,
     }
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 #[inline]
-fn classify_avx2(block: &[u8; 64]) -> Masks {
+/// # Safety
+/// `p` must be valid for reads of the 2 bytes before it and the 64 bytes from it.
+unsafe fn classify_avx2(p: *const u8, anchors: &Anchors) -> Masks {
     use std::arch::x86_64::{
-        __m256i, _mm256_cmpeq_epi8, _mm256_loadu_si256, _mm256_movemask_epi8, _mm256_or_si256,
-        _mm256_set1_epi8,
+        __m256i, _mm256_and_si256, _mm256_cmpeq_epi8, _mm256_loadu_si256, _mm256_movemask_epi8,
+        _mm256_or_si256, _mm256_set1_epi8,
     };
-    let quote = _mm256_set1_epi8(b'"' as i8);
-    let backslash = _mm256_set1_epi8(b'\\' as i8);
-    let case = _mm256_set1_epi8(0x20);
-    let open = _mm256_set1_epi8(b'{' as i8);
-    let close = _mm256_set1_epi8(b'}' as i8);
-    // SAFETY: the block is 64 bytes long; the two unaligned loads read bytes 0..32 and 32..64.
-    let (lo, hi) = unsafe {
-        (
-            _mm256_loadu_si256(block.as_ptr().cast::<__m256i>()),
-            _mm256_loadu_si256(block.as_ptr().add(32).cast::<__m256i>()),
-        )
-    };
+    // SAFETY: the caller guarantees p - 2 .. p + 64 is readable; every load is within it.
+    let load = |offset: isize| unsafe { _mm256_loadu_si256(p.offset(offset).cast::<__m256i>()) };
     let bits = |lo, hi| {
         u64::from(_mm256_movemask_epi8(lo) as u32)
             | u64::from(_mm256_movemask_epi8(hi) as u32) << 32
     };
+    let (lo, hi) = (load(0), load(32));
+    let quote = _mm256_set1_epi8(b'"' as i8);
+    let case = _mm256_set1_epi8(0x20);
     let (flo, fhi) = (_mm256_or_si256(lo, case), _mm256_or_si256(hi, case));
+    let open = _mm256_set1_epi8(b'{' as i8);
+    let close = _mm256_set1_epi8(b'}' as i8);
+    let backslash = _mm256_set1_epi8(b'\\' as i8);
+    let mut anchor = 0;
+    if !anchors.pairs().is_empty() {
+        let (q_lo, q_hi) = (
+            _mm256_cmpeq_epi8(load(-2), quote),
+            _mm256_cmpeq_epi8(load(30), quote),
+        );
+        let (p_lo, p_hi) = (load(-1), load(31));
+        for &[x, y] in anchors.pairs() {
+            let (x, y) = (_mm256_set1_epi8(x as i8), _mm256_set1_epi8(y as i8));
+            let m_lo = _mm256_and_si256(
+                _mm256_and_si256(q_lo, _mm256_cmpeq_epi8(p_lo, x)),
+                _mm256_cmpeq_epi8(lo, y),
+            );
+            let m_hi = _mm256_and_si256(
+                _mm256_and_si256(q_hi, _mm256_cmpeq_epi8(p_hi, x)),
+                _mm256_cmpeq_epi8(hi, y),
+            );
+            anchor |= bits(m_lo, m_hi);
+        }
+    }
     Masks {
         quote: bits(_mm256_cmpeq_epi8(lo, quote), _mm256_cmpeq_epi8(hi, quote)),
         backslash: bits(
@@ -437,32 +642,41 @@ fn classify_avx2(block: &[u8; 64]) -> Masks {
         ),
         open: bits(_mm256_cmpeq_epi8(flo, open), _mm256_cmpeq_epi8(fhi, open)),
         close: bits(_mm256_cmpeq_epi8(flo, close), _mm256_cmpeq_epi8(fhi, close)),
+        anchor,
     }
 }
 
-#[cfg(not(target_arch = "x86_64"))]
-#[inline(always)]
-fn classify(block: &[u8; 64]) -> Masks {
-    let mut masks = Masks {
+/// The portable classifier (also the reference the SIMD ones are tested against).
+/// `p` must be valid for reads of the 2 bytes before it and the 64 bytes from it.
+fn classify(p: *const u8, anchors: &Anchors) -> Masks {
+    // SAFETY: every caller passes a pointer into a buffer with 2 bytes of context before it
+    // and 64 bytes from it (`run_with` guarantees it).
+    let bytes = unsafe { std::slice::from_raw_parts(p.sub(2), 66) };
+    let mut m = Masks {
         quote: 0,
         backslash: 0,
         open: 0,
         close: 0,
+        anchor: 0,
     };
-    for (i, &b) in block.iter().enumerate() {
+    for i in 0..64 {
+        let b = bytes[i + 2];
         let bit = 1u64 << i;
         match b | 0x20 {
-            b'{' => masks.open |= bit,
-            b'}' => masks.close |= bit,
+            b'{' => m.open |= bit,
+            b'}' => m.close |= bit,
             _ => {}
         }
         match b {
-            b'"' => masks.quote |= bit,
-            b'\\' => masks.backslash |= bit,
+            b'"' => m.quote |= bit,
+            b'\\' => m.backslash |= bit,
             _ => {}
         }
+        if bytes[i] == b'"' && anchors.pairs().contains(&[bytes[i + 1], b]) {
+            m.anchor |= bit;
+        }
     }
-    masks
+    m
 }
 
 #[cfg(test)]
@@ -550,8 +764,8 @@ mod tests {
         let mut n = Nesting::new();
         n.open();
         n.run(br#"{"eventName":"Enable\u004dFADevice"}"#, 1, 0, None);
-        assert!(n.take_unicode_escape());
-        assert!(!n.take_unicode_escape());
+        assert!(n.take_flags().escapes);
+        assert!(!n.take_flags().escapes);
         let mut text = br#"{"k":""#.to_vec();
         while text.len() < 63 {
             text.push(b'a');
@@ -560,12 +774,12 @@ mod tests {
         let mut n = Nesting::new();
         n.open();
         assert_eq!(n.run(&text, 1, 0, None), Stop::Closed(text.len()));
-        assert!(n.take_unicode_escape());
+        assert!(n.take_flags().escapes);
         // A nested escape, as in a JSON string holding JSON: `\\u0041` unescapes to `\u0041`.
         let mut n = Nesting::new();
         n.open();
         n.run(br#"{"k":"a\\u0041"}"#, 1, 0, None);
-        assert!(n.take_unicode_escape());
+        assert!(n.take_flags().escapes);
         // Across a block boundary, with the backslash escaped or escaping.
         for prefix in [&br#"\"#[..], &br#"\\"#[..]] {
             let mut text = br#"{"k":""#.to_vec();
@@ -578,16 +792,98 @@ mod tests {
             let mut n = Nesting::new();
             n.open();
             assert_eq!(n.run(&text, 1, 0, None), Stop::Closed(text.len()));
-            assert!(
-                n.take_unicode_escape(),
-                "{}",
-                String::from_utf8_lossy(&text)
-            );
+            assert!(n.take_flags().escapes, "{}", String::from_utf8_lossy(&text));
         }
         let mut n = Nesting::new();
         n.open();
         n.run(br#"{"k":"a\\nb\"u"}"#, 1, 0, None);
-        assert!(!n.take_unicode_escape());
+        assert!(!n.take_flags().escapes);
+    }
+
+    /// Whether `run` flags the value in `text` (starting at byte `start`, a `{`) as anchored.
+    fn anchored(text: &[u8], start: usize, anchors: Anchors) -> bool {
+        let mut n = Nesting::with_anchors(anchors);
+        n.open();
+        assert!(matches!(n.run(text, start + 1, 0, None), Stop::Closed(_)));
+        n.take_flags().anchored
+    }
+
+    #[test]
+    fn anchors_are_found_wherever_they_fall() {
+        let anchors = Anchors::new([&b"iam.amazonaws.com"[..]]);
+        for pad in 0..140 {
+            let text = format!(
+                "{{\"x\":\"{}\",\"eventSource\":\"iam.amazonaws.com\"}}",
+                "a".repeat(pad)
+            );
+            assert!(anchored(text.as_bytes(), 0, anchors), "pad {pad}");
+            // Behind a prefix, so that the value starts anywhere in a block.
+            let shifted = format!("{}{text}", " ".repeat(pad % 64));
+            assert!(
+                anchored(shifted.as_bytes(), pad % 64, anchors),
+                "shift {pad}"
+            );
+            let other = text.replace("iam.", "sts.");
+            assert!(!anchored(other.as_bytes(), 0, anchors), "pad {pad}");
+            // An anchor after the value's end belongs to the next value.
+            let after = format!("{}{{\"a\":\"iam.x\"}}", other);
+            assert!(!anchored(after.as_bytes(), 0, anchors), "pad {pad}");
+        }
+        // Inside a JSON string holding JSON, the quote is escaped: still an anchor.
+        assert!(anchored(
+            br#"{"CloudTrailEvent":"{\"eventSource\":\"iam.amazonaws.com\"}"}"#,
+            0,
+            anchors
+        ));
+        assert!(anchored(b"{}", 0, Anchors::ALL));
+    }
+
+    #[test]
+    fn every_classifier_agrees_with_the_portable_one() {
+        let anchors = Anchors::new([&b"ab"[..], b"\"b", b"{a"]);
+        let mut rng = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..2000 {
+            let mut block = [0u8; 66];
+            for b in &mut block {
+                rng ^= rng << 13;
+                rng ^= rng >> 7;
+                rng ^= rng << 17;
+                *b = b"ab\"{}[]\\ x"[(rng % 10) as usize];
+            }
+            let p = block[2..].as_ptr();
+            let reference = classify(p, &anchors);
+            let same = |m: Masks| {
+                (m.quote, m.backslash, m.open, m.close, m.anchor)
+                    == (
+                        reference.quote,
+                        reference.backslash,
+                        reference.open,
+                        reference.close,
+                        reference.anchor,
+                    )
+            };
+            #[cfg(target_arch = "x86_64")]
+            {
+                if std::arch::is_x86_feature_detected!("avx2") {
+                    // SAFETY: feature checked; the block has 2 bytes of context and 64 bytes.
+                    assert!(same(unsafe { classify_avx2(p, &anchors) }));
+                }
+                if std::arch::is_x86_feature_detected!("avx512bw") {
+                    // SAFETY: as above.
+                    assert!(same(unsafe { classify_avx512(p, &anchors) }));
+                }
+            }
+            assert!(same(reference));
+        }
+    }
+
+    #[test]
+    fn anchors_are_limited() {
+        let eight: Vec<Vec<u8>> = (0..8u8).map(|i| vec![b'a' + i, b'x']).collect();
+        assert_ne!(Anchors::new(eight.iter().map(Vec::as_slice)), Anchors::ALL);
+        let nine: Vec<Vec<u8>> = (0..9u8).map(|i| vec![b'a' + i, b'x']).collect();
+        assert_eq!(Anchors::new(nine.iter().map(Vec::as_slice)), Anchors::ALL);
+        assert_eq!(Anchors::new([&b"ab"[..], b"abc", b"abd"]).len, 1);
     }
 
     #[test]

@@ -31,13 +31,11 @@ impl Sink for Collect {
     }
 }
 
-const LIMITS: Limits = Limits {
-    max_record: 1 << 20,
-};
+const LIMITS: Options = Options::new(1 << 20);
 
 /// Frames `data` by feeding it `piece` bytes at a time through a buffer that drops what the
 /// framer releases, as the streaming reader does.
-fn frame_pieces(data: &[u8], piece: usize, limits: Limits) -> (Collect, Framed) {
+fn frame_pieces(data: &[u8], piece: usize, limits: Options) -> (Collect, Framed) {
     let mut sink = Collect::default();
     let mut framer = Framer::new(limits);
     let mut buf: Vec<u8> = Vec::new();
@@ -223,7 +221,7 @@ fn oversized_records_are_skipped_and_reported() {
         r#"{{"Records":[{{"a":1}},{{"s":"{}"}},{{"b":2}}]}}"#,
         "x".repeat(5000)
     );
-    let limits = Limits { max_record: 1024 };
+    let limits = Options::new(1024);
     // The same verdict whether the record arrives whole or streams past the limit.
     for piece in [256, big.len()] {
         let (c, f) = frame_pieces(big.as_bytes(), piece, limits);

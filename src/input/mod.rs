@@ -142,13 +142,12 @@ impl Reader {
         if size as usize > self.limits.max_compressed {
             return self.stream_file(file, size, feed);
         }
-        self.compressed.clear();
-        if let Err(e) = file.read_to_end(&mut self.compressed) {
-            return open_failure(size, e);
-        }
-        let size = self.compressed.len() as u64;
+        let n = match read_into(&mut file, &mut self.compressed, size as usize + 1) {
+            Ok(n) => n,
+            Err(e) => return open_failure(size, e),
+        };
         let data = std::mem::take(&mut self.compressed);
-        let report = self.from_memory(&data, size, feed);
+        let report = self.from_memory(&data[..n], n as u64, feed);
         self.compressed = data;
         report
     }
@@ -316,6 +315,27 @@ fn classify(e: io::Error, after: u64, encoding: Encoding) -> ReadProblem {
         ReadProblem::Gzip { after, message }
     } else {
         ReadProblem::Io { after, message }
+    }
+}
+
+/// Reads a whole file into `buf`, which keeps its length (its high-water mark) between files
+/// so it is zeroed only when it grows; `expect` is the size to make room for. Returns the number
+/// of bytes read. (`File::read_to_end` would ask the file system for the size again.)
+fn read_into(file: &mut File, buf: &mut Vec<u8>, expect: usize) -> io::Result<usize> {
+    if buf.len() < expect {
+        buf.resize(expect, 0);
+    }
+    let mut n = 0;
+    loop {
+        if n == buf.len() {
+            buf.resize(n * 2, 0);
+        }
+        match file.read(&mut buf[n..]) {
+            Ok(0) => return Ok(n),
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
     }
 }
 

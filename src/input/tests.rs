@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use super::*;
-use crate::frame::{Damage, Flow, Framer, Limits, RecordBytes, Sink};
+use crate::frame::{Damage, Flow, Framer, Options, RecordBytes, Sink};
 
 /// Frames whatever the reader feeds.
 struct Framing<'a> {
@@ -56,9 +56,7 @@ fn read(data: &[u8]) -> (Collect, ReadReport) {
     let run = |limits: ReadLimits| {
         let mut sink = Collect::default();
         let mut feed = Framing {
-            framer: Framer::new(Limits {
-                max_record: 1 << 20,
-            }),
+            framer: Framer::new(Options::new(1 << 20)),
             sink: &mut sink,
         };
         let dir = std::env::temp_dir().join(format!("trailsift-input-{}", std::process::id()));
@@ -188,7 +186,7 @@ fn garbage_behind_a_gzip_header_is_a_gzip_problem() {
 fn missing_files_are_reported() {
     let mut sink = Collect::default();
     let mut feed = Framing {
-        framer: Framer::new(Limits { max_record: 1024 }),
+        framer: Framer::new(Options::new(1024)),
         sink: &mut sink,
     };
     let r = Reader::new(ReadLimits::DEFAULT).read(Path::new("/nonexistent/x.json.gz"), &mut feed);

@@ -5,9 +5,12 @@ use crate::event::decode::{ItemKind, decode};
 use crate::event::fingerprint;
 use crate::event::{Event, Origin};
 use crate::filter::{Selection, is_mfa_link};
-use crate::frame::{Damage, Ending, Flow, Framed, Framer, Limits, RecordBytes, Shape, Sink};
+use crate::frame::{Damage, Ending, Flow, Framed, Framer, Options, RecordBytes, Shape, Sink};
 use crate::input::{Feed, ReadLimits, ReadReport, Reader};
-use crate::prefilter::{HitCursor, Prefilter};
+use aho_corasick::AhoCorasick;
+use memchr::memmem::Finder;
+
+use crate::prefilter::Prefilter;
 
 /// Records larger than this are reported and skipped (AWS caps its own at about 200 KB).
 pub const MAX_RECORD: usize = 32 << 20;
@@ -127,7 +130,7 @@ pub struct Worker<'s> {
     reader: Reader,
     selection: &'s Selection,
     prefilter: &'s Prefilter,
-    cursor: HitCursor,
+    shape: RecordShape,
 }
 
 impl<'s> Worker<'s> {
@@ -145,7 +148,7 @@ impl<'s> Worker<'s> {
             reader: Reader::new(limits),
             selection,
             prefilter,
-            cursor: HitCursor::default(),
+            shape: RecordShape::new(),
         }
     }
 
@@ -238,16 +241,16 @@ impl<'s> Worker<'s> {
             origin_file: report.file,
             selection: self.selection,
             prefilter: self.prefilter,
-            cursor: None,
+            shape: &self.shape,
             kind: None,
             report: &mut report,
         };
         let mut feed = FileFeed {
-            framer: Framer::new(Limits {
+            framer: Framer::new(Options {
                 max_record: MAX_RECORD,
+                anchors: self.prefilter.anchors(),
             }),
             sink: &mut sink,
-            cursor: &mut self.cursor,
         };
         let read = read(&mut self.reader, &mut feed);
         let framed = feed.framer.finish();
@@ -257,29 +260,18 @@ impl<'s> Worker<'s> {
     }
 }
 
-/// Connects the reader to the framer, running the prefilter's whole-buffer scan first when the
-/// file arrives in one piece.
+/// Connects the reader to the framer.
 struct FileFeed<'a, 'r, 's> {
     framer: Framer,
     sink: &'a mut RecordSink<'r, 's>,
-    cursor: &'a mut HitCursor,
 }
 
 impl Feed for FileFeed<'_, '_, '_> {
     fn whole(&mut self, data: &[u8]) {
-        let prefilter = self.sink.prefilter;
-        if !prefilter.is_everything() {
-            self.cursor.reset(prefilter, data);
-            self.sink.cursor = Some(std::mem::take(self.cursor));
-        }
         self.framer.feed(data, 0, true, self.sink);
-        if let Some(c) = self.sink.cursor.take() {
-            *self.cursor = c;
-        }
     }
 
     fn window(&mut self, data: &[u8], offset: u64, eof: bool) -> usize {
-        self.sink.cursor = None;
         self.framer.feed(data, offset, eof, self.sink)
     }
 
@@ -293,8 +285,7 @@ struct RecordSink<'r, 's> {
     origin_file: u32,
     selection: &'s Selection,
     prefilter: &'s Prefilter,
-    /// Hits of the whole-buffer scan (offsets equal buffer indexes then).
-    cursor: Option<HitCursor>,
+    shape: &'s RecordShape,
     /// What the content turned out to be, once a record has been decoded.
     kind: Option<ItemKind>,
     report: &'r mut FileReport,
@@ -358,7 +349,12 @@ impl Sink for RecordSink<'_, '_> {
     fn record(&mut self, r: RecordBytes<'_>) -> Flow {
         self.report.records += 1;
         if self.kind.is_none() {
-            // Until one record has been decoded, the file might be a digest or other JSON.
+            // Until one record has been seen, the file might be a digest or other JSON. A plain
+            // record says so in its bytes; anything else is decoded to find out.
+            if !r.escapes && self.shape.plain(r.bytes) {
+                self.kind = Some(ItemKind::Records(1));
+                return self.record_seen(r);
+            }
             let kind = self.decode(&r);
             if let Some(kind) = kind {
                 self.kind = Some(kind);
@@ -368,15 +364,7 @@ impl Sink for RecordSink<'_, '_> {
             }
             return Flow::Continue;
         }
-        let start = r.offset as usize;
-        let seen = self
-            .cursor
-            .as_mut()
-            .map(|c| c.inside(start, start + r.bytes.len()));
-        if self.prefilter.accepts(r.bytes, r.escapes, seen) {
-            self.decode(&r);
-        }
-        Flow::Continue
+        self.record_seen(r)
     }
 
     fn damaged(&mut self, index: u64, offset: u64, damage: Damage) {
@@ -387,6 +375,47 @@ impl Sink for RecordSink<'_, '_> {
 
     fn non_object(&mut self, _offset: u64) {
         self.report.non_objects += 1;
+    }
+}
+
+impl RecordSink<'_, '_> {
+    /// A record of a file known to hold CloudTrail records: decoded if it is a candidate.
+    fn record_seen(&mut self, r: RecordBytes<'_>) -> Flow {
+        if self.prefilter.accepts(r.bytes, r.escapes, r.anchored) {
+            self.decode(&r);
+        }
+        Flow::Continue
+    }
+}
+
+/// Tells a plain CloudTrail record (not a digest, an Insights event, a wrapper or a whole file)
+/// from its bytes, so that most files are classified without decoding anything.
+pub struct RecordShape {
+    version: Finder<'static>,
+    other: AhoCorasick,
+}
+
+impl RecordShape {
+    fn new() -> RecordShape {
+        let markers = [
+            "Insight",
+            "\"digestStartTime\"",
+            "\"logFiles\"",
+            "\"CloudTrailEvent\"",
+            "\"detail\"",
+            "\"Records\"",
+            "\"Events\"",
+        ];
+        RecordShape {
+            version: Finder::new(b"\"eventVersion\"").into_owned(),
+            other: AhoCorasick::new(markers).expect("fixed patterns build"),
+        }
+    }
+
+    /// Whether the bytes are plainly a record: an `eventVersion` key and none of the markers of
+    /// the other kinds of item.
+    fn plain(&self, bytes: &[u8]) -> bool {
+        self.version.find(bytes).is_some() && !self.other.is_match(bytes)
     }
 }
 
