@@ -35,21 +35,52 @@ use summary::Summary;
 pub fn run(config: &Config) -> Result<Summary, Error> {
     let started = Instant::now();
     let mut out = OutputDir::prepare(&config.out, config.force)?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(config.threads)
+        .build()
+        .map_err(|e| Error::Threads(e.to_string()))?;
     let found = discover::discover(&config.paths);
     let progress = progress::Progress::new(found.files.iter().map(|f| f.size).sum(), !config.quiet);
-    let mut reports = scan::scan_all(&found.files, &config.selection, config.threads, &progress)
-        .map_err(|e| Error::Threads(e.to_string()))?;
+    let mut reports = pool.install(|| scan::scan_all(&found.files, &config.selection, &progress));
     progress.finish();
     let archive = aggregate::build(&mut reports, &config.selection);
-    let entries = timeline::entries(&archive);
     let names = config.event_names(archive.events.iter().map(|r| r.event.name.clone()));
-    let people = users::summarise(&entries, &names);
-    let flagged = findings::evaluate(&archive, config.findings);
 
-    report::events::write(&mut out, &archive, &found.files)?;
-    report::timeline::write(&mut out, &entries)?;
-    report::users::write(&mut out, &people, &names)?;
-    report::findings::write(&mut out, &flagged)?;
+    // Timelines and findings both read the archive: build them side by side, then write the
+    // big reports side by side (each to its own file).
+    let ((entries, people), flagged) = pool.install(|| {
+        rayon::join(
+            || {
+                let entries = timeline::entries(&archive);
+                let people = users::summarise(&entries, &names);
+                (entries, people)
+            },
+            || findings::evaluate(&archive, config.findings),
+        )
+    });
+    let users_header = report::users::header(&names);
+    let users_header: Vec<&str> = users_header.iter().map(String::as_str).collect();
+    let events_table = out.table(report::events::NAME, &report::events::HEADER)?;
+    let timeline_table = out.table(report::timeline::NAME, &report::timeline::HEADER)?;
+    let users_table = out.table(report::users::NAME, &users_header)?;
+    let findings_table = out.table(report::findings::NAME, &report::findings::HEADER)?;
+    let (a, b) = pool.install(|| {
+        rayon::join(
+            || {
+                rayon::join(
+                    || report::events::write(events_table, &archive, &found.files),
+                    || report::timeline::write(timeline_table, &entries),
+                )
+            },
+            || {
+                rayon::join(
+                    || report::users::write(users_table, &people),
+                    || report::findings::write(findings_table, &flagged),
+                )
+            },
+        )
+    });
+    a.0.and(a.1).and(b.0).and(b.1)?;
     report::problems::write(&mut out, &found.files, &reports)?;
     report::manifest::write(&mut out, &found.files, &reports, &found.problems, &archive)?;
     let manifest = out

@@ -60,10 +60,28 @@ pub fn build(reports: &mut [FileReport], selection: &Selection) -> Archive {
     resolve_virtual_devices(&mut events, links);
     events.retain(|e| selection.keeps_users(e));
     let mut archive = dedup(events, reports.len());
+    let order = sorted_order(&archive.events, |a, b| {
+        a.event.order_key().cmp(&b.event.order_key())
+    });
+    archive.events = permute(std::mem::take(&mut archive.events), &order);
     archive
-        .events
-        .sort_by(|a, b| a.event.order_key().cmp(&b.event.order_key()));
-    archive
+}
+
+/// The order that sorts `items` (stable), found by sorting indexes: events are big, and a
+/// sort that moves them costs more than the comparisons.
+fn sorted_order<T>(items: &[T], compare: impl Fn(&T, &T) -> std::cmp::Ordering) -> Vec<u32> {
+    let mut order: Vec<u32> = (0..items.len() as u32).collect();
+    order.sort_by(|&a, &b| compare(&items[a as usize], &items[b as usize]));
+    order
+}
+
+/// `items` rearranged into `order`.
+fn permute<T>(items: Vec<T>, order: &[u32]) -> Vec<T> {
+    let mut slots: Vec<Option<T>> = items.into_iter().map(Some).collect();
+    order
+        .iter()
+        .map(|&i| slots[i as usize].take().expect("each index once"))
+        .collect()
 }
 
 /// Gives each `CreateVirtualMFADevice` the user its serial is enabled for next.
@@ -102,15 +120,28 @@ fn resolve_virtual_devices(events: &mut [Event], mut links: Vec<MfaLink>) {
 }
 
 /// Collapses repeated deliveries and flags conflicts.
-fn dedup(mut events: Vec<Event>, files: usize) -> Archive {
+fn dedup(events: Vec<Event>, files: usize) -> Archive {
     let mut archive = Archive {
         tallies: vec![FileTally::default(); files],
         ..Archive::default()
     };
-    events.sort_by(|a, b| {
-        (&a.event_id, a.fingerprint, a.origin).cmp(&(&b.event_id, b.fingerprint, b.origin))
+    // Grouped by a hash of the eventID first: the strings are compared only when the hashes
+    // tie (the same eventID, or a 64-bit collision, which the string comparison then settles).
+    let ids: Vec<u64> = events
+        .iter()
+        .map(|e| twox_hash::XxHash3_128::oneshot(e.event_id.as_bytes()) as u64)
+        .collect();
+    let mut order: Vec<u32> = (0..events.len() as u32).collect();
+    order.sort_by(|&a, &b| {
+        let (x, y) = (&events[a as usize], &events[b as usize]);
+        (ids[a as usize], &x.event_id, x.fingerprint, x.origin).cmp(&(
+            ids[b as usize],
+            &y.event_id,
+            y.fingerprint,
+            y.origin,
+        ))
     });
-    let mut rest = events.into_iter().peekable();
+    let mut rest = permute(events, &order).into_iter().peekable();
     while let Some(first) = rest.next() {
         if first.event_id.is_empty() {
             archive.events.push(Reported {

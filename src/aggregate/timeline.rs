@@ -76,10 +76,18 @@ pub fn entries(archive: &Archive) -> Vec<Entry<'_>> {
             });
         }
     }
-    out.sort_by(|a, b| {
-        (a.account, a.user, a.event().order_key()).cmp(&(b.account, b.user, b.event().order_key()))
-    });
-    out
+    // Users by rank (one string sort of the distinct users), then time: cheap comparisons.
+    let mut users: Vec<(&str, &str)> = out.iter().map(|e| (e.account, e.user)).collect();
+    users.sort_unstable();
+    users.dedup();
+    let rank: std::collections::HashMap<(&str, &str), usize> =
+        users.iter().enumerate().map(|(i, u)| (*u, i)).collect();
+    let mut keyed: Vec<(usize, Entry<'_>)> = out
+        .into_iter()
+        .map(|e| (rank[&(e.account, e.user)], e))
+        .collect();
+    keyed.sort_by(|(ra, a), (rb, b)| (ra, a.event().order_key()).cmp(&(rb, b.event().order_key())));
+    keyed.into_iter().map(|(_, e)| e).collect()
 }
 
 /// One readable line about an event: "set access key AKIA…0001 of bob to Active".

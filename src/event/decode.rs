@@ -31,8 +31,11 @@ pub fn decode(
     bytes: &[u8],
     each: &mut dyn FnMut(&RawItem<'_>, &str),
 ) -> Result<ItemKind, DecodeError> {
-    let text = String::from_utf8_lossy(bytes);
-    decode_text(&text, each, 0)
+    // Valid UTF-8 (nearly always) is checked by the fast validator and borrowed.
+    match std::str::from_utf8(bytes) {
+        Ok(text) => decode_text(text, each, 0),
+        Err(_) => decode_text(&String::from_utf8_lossy(bytes), each, 0),
+    }
 }
 
 fn decode_text(

@@ -2,11 +2,14 @@
 //!
 //! Two deliveries of one event are the same event when their eventIDs match and their content
 //! matches; the content is compared through this fingerprint: key order, whitespace and escapes
-//! do not change it, any value does.
+//! do not change it, any value does. The hash is computed while the text is parsed (no value
+//! tree is built), with xxh3-128: collisions between the few records that share an eventID are
+//! out of the question.
 
-use std::hash::{DefaultHasher, Hash, Hasher};
+use std::fmt;
 
-use serde_json::Value;
+use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use twox_hash::XxHash3_128;
 
 /// 128 bits of a record's canonical content.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -15,55 +18,92 @@ pub struct Fingerprint(pub u128);
 /// Fingerprints JSON text; `None` when the text is not JSON (or nests deeper than serde_json's
 /// recursion limit).
 pub fn of_json(text: &str) -> Option<Fingerprint> {
-    let value: Value = serde_json::from_str(text).ok()?;
-    Some(of_value(&value))
+    let mut de = serde_json::Deserializer::from_str(text);
+    let hash = Canonical.deserialize(&mut de).ok()?;
+    de.end().ok()?;
+    Some(Fingerprint(hash))
 }
 
-/// Fingerprints a record: by content when it parses as a value, else by its exact bytes (a
-/// record nested too deep to compare by content is only a duplicate of an identical copy).
+/// Fingerprints a record: by content when it parses, else by its exact bytes (a record nested
+/// too deep to compare by content is only a duplicate of an identical copy).
 pub fn of_record(text: &str) -> Fingerprint {
-    of_json(text).unwrap_or_else(|| {
-        let mut a = DefaultHasher::new();
-        let mut b = DefaultHasher::new();
-        (6u8, text).hash(&mut a);
-        (7u8, text).hash(&mut b);
-        Fingerprint(u128::from(a.finish()) << 64 | u128::from(b.finish()))
-    })
+    of_json(text).unwrap_or_else(|| Fingerprint(tagged(Tag::Raw, text.as_bytes())))
 }
 
-/// Fingerprints a parsed value.
-pub fn of_value(value: &Value) -> Fingerprint {
-    // Two independent 64-bit streams make an accidental collision between the few records
-    // that share an eventID negligible.
-    let mut a = DefaultHasher::new();
-    let mut b = DefaultHasher::new();
-    0xA5u8.hash(&mut b);
-    feed(value, &mut a);
-    feed(value, &mut b);
-    Fingerprint(u128::from(a.finish()) << 64 | u128::from(b.finish()))
+/// What kind of value a hash is of, so that `"1"`, `1` and `[1]` differ.
+#[derive(Clone, Copy)]
+#[repr(u64)]
+enum Tag {
+    Null = 1,
+    Bool,
+    Int,
+    Uint,
+    Float,
+    Str,
+    Array,
+    Object,
+    Raw,
 }
 
-fn feed(value: &Value, h: &mut DefaultHasher) {
-    match value {
-        Value::Null => 0u8.hash(h),
-        Value::Bool(b) => (1u8, b).hash(h),
-        Value::Number(n) => (2u8, n.to_string()).hash(h),
-        Value::String(s) => (3u8, s).hash(h),
-        Value::Array(items) => {
-            (4u8, items.len()).hash(h);
-            for item in items {
-                feed(item, h);
-            }
+fn tagged(tag: Tag, bytes: &[u8]) -> u128 {
+    XxHash3_128::oneshot_with_seed(tag as u64, bytes)
+}
+
+/// Hashes a JSON value as serde parses it: scalars by kind and value, arrays in order, objects
+/// by their entries sorted by key hash.
+struct Canonical;
+
+impl<'de> DeserializeSeed<'de> for Canonical {
+    type Value = u128;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<u128, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Canonical {
+    type Value = u128;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_unit<E>(self) -> Result<u128, E> {
+        Ok(tagged(Tag::Null, &[]))
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<u128, E> {
+        Ok(tagged(Tag::Bool, &[u8::from(v)]))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<u128, E> {
+        Ok(tagged(Tag::Int, &v.to_le_bytes()))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<u128, E> {
+        Ok(tagged(Tag::Uint, &v.to_le_bytes()))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<u128, E> {
+        Ok(tagged(Tag::Float, &v.to_bits().to_le_bytes()))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<u128, E> {
+        Ok(tagged(Tag::Str, v.as_bytes()))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<u128, A::Error> {
+        let mut h = XxHash3_128::with_seed(Tag::Array as u64);
+        while let Some(item) = seq.next_element_seed(Canonical)? {
+            h.write(&item.to_le_bytes());
         }
-        Value::Object(map) => {
-            (5u8, map.len()).hash(h);
-            let mut entries: Vec<_> = map.iter().collect();
-            entries.sort_by(|x, y| x.0.cmp(y.0));
-            for (key, item) in entries {
-                key.hash(h);
-                feed(item, h);
-            }
+        Ok(h.finish_128())
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<u128, A::Error> {
+        let mut entries: Vec<(u128, u128)> = Vec::new();
+        while let Some(key) = map.next_key_seed(Canonical)? {
+            entries.push((key, map.next_value_seed(Canonical)?));
         }
+        entries.sort_unstable();
+        let mut h = XxHash3_128::with_seed(Tag::Object as u64);
+        for (k, v) in entries {
+            h.write(&k.to_le_bytes());
+            h.write(&v.to_le_bytes());
+        }
+        Ok(h.finish_128())
     }
 }
 
@@ -84,7 +124,11 @@ mod tests {
         );
         assert_eq!(a, b);
         assert_ne!(a, c);
+        assert_ne!(of_json(r#"{"a":"1"}"#), of_json(r#"{"a":1}"#));
+        assert_ne!(of_json(r#"{"a":[1]}"#), of_json(r#"{"a":1}"#));
+        assert_ne!(of_json(r#"{"a":{"b":1}}"#), of_json(r#"{"a":{"a":1}}"#));
         assert_eq!(of_json("not json"), None);
+        assert_eq!(of_json(r#"{"a":1} trailing"#), None);
         let deep = format!(r#"{{"a":{}1{}}}"#, "[".repeat(1000), "]".repeat(1000));
         assert_eq!(of_json(&deep), None);
         assert_eq!(of_record(&deep), of_record(&deep.clone()));

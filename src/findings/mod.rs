@@ -10,7 +10,7 @@
 
 mod rules;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use crate::aggregate::{Archive, Reported};
 use crate::event::Event;
@@ -107,16 +107,18 @@ pub struct Context<'a> {
 impl<'a> Context<'a> {
     pub fn new(archive: &'a Archive, settings: Settings) -> Context<'a> {
         let events: Vec<&Reported> = archive.events.iter().collect();
-        let mut by_actor: BTreeMap<(&str, &str), Vec<usize>> = BTreeMap::new();
+        let mut histories: std::collections::HashMap<(&str, &str), Vec<usize>> =
+            std::collections::HashMap::new();
         for (i, r) in events.iter().enumerate() {
-            by_actor
+            histories
                 .entry((r.event.account.as_str(), r.event.actor.name.as_str()))
                 .or_default()
                 .push(i);
         }
+        let by_actor: BTreeMap<(&str, &str), Vec<usize>> = histories.into_iter().collect();
         let mut benign = vec![false; events.len()];
         for history in by_actor.values() {
-            let mut seen: BTreeSet<&str> = BTreeSet::new();
+            let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
             for &i in history {
                 let e = &events[i].event;
                 let own = e.target.is_empty() || e.target == e.actor.name;

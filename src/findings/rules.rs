@@ -1,6 +1,6 @@
 //! The built-in rules (documented one by one in `docs/findings.md`).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::{Context, Finding, Rule, Severity, clock, is_address};
 use crate::aggregate::timeline::{detail, mask_key};
@@ -108,6 +108,22 @@ impl Rule for TakeoverChain {
     }
     fn evaluate<'a>(&self, cx: &Context<'a>, out: &mut Vec<Finding<'a>>) {
         let window = cx.settings.chain_window;
+        // The successful MFA set-ups of each (account, user), in time order.
+        let mut setups: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
+        for j in 0..cx.events.len() {
+            let e = cx.event(j);
+            if matches!(
+                e.name.as_str(),
+                "CreateVirtualMFADevice" | "EnableMFADevice"
+            ) && !e.failed()
+                && e.time.is_some()
+            {
+                setups
+                    .entry((e.account.as_str(), cx.subject(j)))
+                    .or_default()
+                    .push(j);
+            }
+        }
         for i in 0..cx.events.len() {
             let start = cx.event(i);
             let Some(t0) = start.time else { continue };
@@ -116,19 +132,12 @@ impl Rule for TakeoverChain {
             }
             let user = cx.subject(i);
             let mut chain = vec![i];
-            for j in i + 1..cx.events.len() {
-                let e = cx.event(j);
-                let Some(t) = e.time else { break };
-                if t - t0 > window {
-                    break;
-                }
-                if matches!(
-                    e.name.as_str(),
-                    "CreateVirtualMFADevice" | "EnableMFADevice"
-                ) && !e.failed()
-                    && e.account == start.account
-                    && cx.subject(j) == user
-                {
+            for &j in setups
+                .get(&(start.account.as_str(), user))
+                .map_or(&[][..], Vec::as_slice)
+            {
+                let t = cx.event(j).time.expect("filtered on time");
+                if j > i && t - t0 <= window {
                     chain.push(j);
                 }
             }
@@ -305,7 +314,7 @@ impl Rule for NewSourceIp {
     }
     fn evaluate<'a>(&self, cx: &Context<'a>, out: &mut Vec<Finding<'a>>) {
         for history in cx.by_actor.values() {
-            let mut seen: BTreeSet<&str> = BTreeSet::new();
+            let mut seen: HashSet<&str> = HashSet::new();
             let mut order: Vec<&str> = Vec::new();
             for (n, &i) in history.iter().enumerate() {
                 let e = cx.event(i);

@@ -1,6 +1,6 @@
 //! events.csv: one row per distinct event, sorted by time then eventID.
 
-use super::OutputDir;
+use super::Table;
 use crate::aggregate::Archive;
 use crate::discover::InputFile;
 use crate::error::Error;
@@ -36,8 +36,7 @@ pub const HEADER: [&str; 25] = [
     "conflict",
 ];
 
-pub fn write(out: &mut OutputDir, archive: &Archive, files: &[InputFile]) -> Result<(), Error> {
-    let mut t = out.table(NAME, &HEADER)?;
+pub fn write(mut t: Table, archive: &Archive, files: &[InputFile]) -> Result<(), Error> {
     for r in &archive.events {
         let e = &r.event;
         let mfa = match e.actor.mfa {

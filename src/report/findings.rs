@@ -1,6 +1,6 @@
 //! findings.csv: what the built-in rules flag, one row per rule and event, sorted by time.
 
-use super::OutputDir;
+use super::Table;
 use crate::error::Error;
 use crate::event::time;
 use crate::findings::Finding;
@@ -20,8 +20,7 @@ pub const HEADER: [&str; 10] = [
     "explanation",
 ];
 
-pub fn write(out: &mut OutputDir, findings: &[Finding<'_>]) -> Result<(), Error> {
-    let mut t = out.table(NAME, &HEADER)?;
+pub fn write(mut t: Table, findings: &[Finding<'_>]) -> Result<(), Error> {
     for f in findings {
         let e = f.event();
         t.row()

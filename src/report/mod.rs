@@ -75,7 +75,7 @@ impl OutputDir {
         let mut table = Table {
             writer,
             temp: temp.clone(),
-            row: Vec::new(),
+            scratch: String::new(),
         };
         table.write(header)?;
         self.pending.push((temp, final_path));
@@ -100,21 +100,26 @@ impl OutputDir {
 pub struct Table {
     writer: csv::Writer<BufWriter<File>>,
     temp: PathBuf,
-    row: Vec<String>,
+    /// Reused to spell numbers.
+    scratch: String,
 }
 
 impl Table {
     /// Writes one row; text goes through the spreadsheet-safety filter.
     pub fn write<S: AsRef<str>>(&mut self, cells: &[S]) -> Result<(), Error> {
-        self.writer
-            .write_record(cells.iter().map(|c| cell::cell(c.as_ref()).into_owned()))
-            .map_err(|e| self.error(e))
+        let mut row = self.row();
+        for c in cells {
+            row = row.text(c.as_ref());
+        }
+        row.finish()
     }
 
-    /// A row builder that reuses its cells' allocations.
+    /// A row, written cell by cell straight into the file's buffer.
     pub fn row(&mut self) -> Row<'_> {
-        self.row.clear();
-        Row { table: self }
+        Row {
+            table: self,
+            failed: None,
+        }
     }
 
     /// Flushes and syncs the report (the csv writer's Drop would swallow a flush error).
@@ -138,32 +143,46 @@ impl Table {
     }
 }
 
-/// Cells of one row, added in column order.
+/// Cells of one row, added in column order. The first write error is reported by `finish`.
 pub struct Row<'t> {
     table: &'t mut Table,
+    failed: Option<csv::Error>,
 }
 
 impl Row<'_> {
-    pub fn text(self, s: &str) -> Self {
-        self.table.row.push(cell::cell(s).into_owned());
+    fn field(mut self, bytes: &[u8]) -> Self {
+        if self.failed.is_none()
+            && let Err(e) = self.table.writer.write_field(bytes)
+        {
+            self.failed = Some(e);
+        }
         self
     }
 
-    pub fn num(self, n: impl Into<u64>) -> Self {
-        self.table.row.push(n.into().to_string());
+    pub fn text(self, s: &str) -> Self {
+        self.field(cell::cell(s).as_bytes())
+    }
+
+    pub fn num(mut self, n: impl Into<u64>) -> Self {
+        use std::fmt::Write;
+        let mut scratch = std::mem::take(&mut self.table.scratch);
+        scratch.clear();
+        write!(scratch, "{}", n.into()).expect("writing to a String");
+        self = self.field(scratch.as_bytes());
+        self.table.scratch = scratch;
         self
     }
 
     pub fn flag(self, b: bool) -> Self {
-        self.table
-            .row
-            .push(if b { "true" } else { "false" }.to_owned());
-        self
+        self.field(if b { b"true" } else { b"false" })
     }
 
     pub fn finish(self) -> Result<(), Error> {
         let table = self.table;
-        let result = table.writer.write_record(&table.row);
+        let result = match self.failed {
+            Some(e) => Err(e),
+            None => table.writer.write_record(None::<&[u8]>),
+        };
         result.map_err(|e| table.error(e))
     }
 }

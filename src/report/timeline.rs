@@ -1,6 +1,6 @@
 //! timeline.csv: every user's events in order, as actor, target or self.
 
-use super::OutputDir;
+use super::Table;
 use crate::aggregate::timeline::{Entry, detail};
 use crate::error::Error;
 use crate::event::time;
@@ -20,8 +20,7 @@ pub const HEADER: [&str; 10] = [
     "event_id",
 ];
 
-pub fn write(out: &mut OutputDir, entries: &[Entry<'_>]) -> Result<(), Error> {
-    let mut t = out.table(NAME, &HEADER)?;
+pub fn write(mut t: Table, entries: &[Entry<'_>]) -> Result<(), Error> {
     for entry in entries {
         let e = entry.event();
         t.row()

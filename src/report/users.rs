@@ -1,6 +1,6 @@
 //! users.csv: one row per (account, user).
 
-use super::OutputDir;
+use super::Table;
 use crate::aggregate::users::{LISTED_ADDRESSES, UserSummary};
 use crate::error::Error;
 use crate::event::time;
@@ -33,10 +33,7 @@ pub fn header(names: &[String]) -> Vec<String> {
     h
 }
 
-pub fn write(out: &mut OutputDir, users: &[UserSummary], names: &[String]) -> Result<(), Error> {
-    let header = header(names);
-    let header: Vec<&str> = header.iter().map(String::as_str).collect();
-    let mut t = out.table(NAME, &header)?;
+pub fn write(mut t: Table, users: &[UserSummary]) -> Result<(), Error> {
     let when = |t: Option<time::Timestamp>| t.map(|t| time::format(&t)).unwrap_or_default();
     for u in users {
         let mut row = t

@@ -13,32 +13,26 @@ use crate::filter::Selection;
 use crate::progress::Progress;
 use file::{FileReport, Worker};
 
-/// Scans `files` on `threads` threads.
+/// Scans `files` on the current rayon pool.
 pub fn scan_all(
     files: &[InputFile],
     selection: &Selection,
-    threads: usize,
     progress: &Progress,
-) -> anyhow::Result<Vec<FileReport>> {
+) -> Vec<FileReport> {
     let prefilter = selection.prefilter();
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()?;
     let mut order: Vec<usize> = (0..files.len()).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(files[i].size));
-    let mut reports: Vec<FileReport> = pool.install(|| {
-        order
-            .par_iter()
-            .map_init(
-                || Worker::new(selection, &prefilter),
-                |worker, &i| {
-                    let report = worker.scan(i as u32, &files[i]);
-                    progress.file_done(files[i].size);
-                    report
-                },
-            )
-            .collect()
-    });
+    let mut reports: Vec<FileReport> = order
+        .par_iter()
+        .map_init(
+            || Worker::new(selection, &prefilter),
+            |worker, &i| {
+                let report = worker.scan(i as u32, &files[i]);
+                progress.file_done(files[i].size);
+                report
+            },
+        )
+        .collect();
     reports.sort_by_key(|r| r.file);
-    Ok(reports)
+    reports
 }
