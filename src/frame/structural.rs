@@ -226,7 +226,10 @@ impl Nesting {
             }
         }
         let full = base + (buf.len().saturating_sub(base)) / 64 * 64;
-        if let Some(stop) = self.bulk_avx512(buf, &mut base, full, floor, watch) {
+        // (After the head block, `base` is at least 2 whenever a whole block is left.)
+        if base < full
+            && let Some(stop) = self.bulk_avx512(buf, &mut base, full, floor, watch)
+        {
             return stop;
         }
         if base < buf.len() {
@@ -874,6 +877,18 @@ mod tests {
                 }
             }
             assert!(same(reference));
+        }
+    }
+
+    #[test]
+    fn tiny_buffers_at_the_start_scan_safely() {
+        // Found by fuzzing: a value resumed at the very start of a buffer of one or two bytes.
+        for text in [&b"}"[..], b"\"}", b"", b" ]"] {
+            for from in 0..=text.len() {
+                let mut n = Nesting::with_anchors(Anchors::new([&b"ab"[..]]));
+                n.open();
+                let _ = n.run(text, from, 0, None);
+            }
         }
     }
 
