@@ -15,7 +15,7 @@ use std::path::Path;
 use proptest::prelude::*;
 use serde_json::{Value, json};
 use trailsift::config::Config;
-use trailsift::filter::{EventSet, Selection};
+use trailsift::filter::{DEFAULT_EVENTS, EventSet, Selection};
 use trailsift_tools::synth::{Noise, Record, assumed_role, iam_user, root};
 
 const ACCOUNT: &str = "111122223333";
@@ -59,13 +59,7 @@ fn records(seed: u64, n: usize) -> Vec<Value> {
                 json!({"type": "IAMUser", "userName": format!("{who}-é✓🔑"), "accountId": ACCOUNT})
             }
         };
-        let name = [
-            "EnableMFADevice",
-            "ResyncMFADevice",
-            "CreateVirtualMFADevice",
-            "ChangePassword",
-            "UpdateAccessKey",
-        ][rng.usize(..5)];
+        let name = DEFAULT_EVENTS[rng.usize(..DEFAULT_EVENTS.len())];
         let mut r = match rng.u8(..10) {
             0..=3 => Record::call(
                 &mut rng,
@@ -417,7 +411,7 @@ proptest! {
 
         // The fast path (byte prefilter) against a full decode of every record, whole rows.
         let all = scan(&spelled, EventSet::All);
-        let five = ["EnableMFADevice", "ResyncMFADevice", "CreateVirtualMFADevice", "ChangePassword", "UpdateAccessKey"];
+        let five = DEFAULT_EVENTS;
         let full: Vec<_> = all.into_iter().filter(|r| r["event_source"] == "iam.amazonaws.com" && five.contains(&r["event_name"].as_str())).collect();
         prop_assert_eq!(got, full);
     }
@@ -430,14 +424,7 @@ fn the_generated_records_exercise_every_case() {
         .iter()
         .filter_map(|r| r["eventName"].as_str())
         .collect();
-    for name in [
-        "EnableMFADevice",
-        "ResyncMFADevice",
-        "CreateVirtualMFADevice",
-        "ChangePassword",
-        "UpdateAccessKey",
-        "DeactivateMFADevice",
-    ] {
+    for name in DEFAULT_EVENTS.iter().chain(&["DeactivateMFADevice"]) {
         assert!(names.contains(name), "{name}");
     }
     assert!(
