@@ -24,7 +24,9 @@ dump="$work/dump-${mb}mb"
 
 cargo build --quiet --release --locked --bin trailsift --example bare_decompress
 cargo build --quiet --release --locked -p trailsift-tools --bin gen-bench-dump
-if [ ! -d "$dump" ]; then
+mkdir -p "$work"
+if [ ! -f "$dump.stats" ]; then
+    rm -rf "$dump"
     echo "generating a ${mb} MB dump in $dump ..."
     target/release/gen-bench-dump "$dump" --mb "$mb" | tee "$dump.stats"
 fi

@@ -10,6 +10,7 @@
 //! [`Framer::feed`]; it returns how many leading bytes it no longer needs, so huge files stream
 //! through a bounded buffer. A record larger than the limit is reported and skipped, not held.
 
+mod bulk;
 mod lines;
 mod recover;
 pub mod structural;
@@ -278,6 +279,8 @@ pub(crate) struct Core {
     non_objects: u64,
     ending: Option<Ending>,
     ended_in_record: bool,
+    /// The fast path's batch of spans (kept for its allocation).
+    spans: Vec<structural::Span>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -339,6 +342,7 @@ impl Core {
             non_objects: 0,
             ending: None,
             ended_in_record: false,
+            spans: Vec::new(),
         }
     }
 
@@ -538,6 +542,7 @@ impl Core {
                     };
                     self.pos = base + i as u64;
                     match window[i] {
+                        b'{' if self.bulk(window, base, at, container, depth, sink) => {}
                         b'{' => {
                             self.nest.open();
                             self.nest.take_flags();
@@ -812,6 +817,18 @@ impl Core {
             return;
         }
         let flags = self.nest.take_flags();
+        self.emit_flagged(sink, bytes, offset, container, flags);
+    }
+
+    /// Hands a record within the size limit to the sink, with the flags seen in it.
+    fn emit_flagged(
+        &mut self,
+        sink: &mut dyn Sink,
+        bytes: &[u8],
+        offset: u64,
+        container: Container,
+        flags: structural::Flags,
+    ) {
         let record = RecordBytes {
             index: self.records,
             offset,

@@ -13,6 +13,10 @@
 //! calls, so a value may arrive in any number of pieces. Full validation happens when a record is
 //! decoded.
 
+mod spans;
+
+pub use spans::{Span, SpanStop};
+
 /// Why [`Nesting::run`] stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stop {
@@ -270,7 +274,7 @@ impl Nesting {
         let (vx, vy) = (_mm512_set1_epi8(x as i8), _mm512_set1_epi8(y as i8));
         let mut depth = self.depth;
         let mut carry = if self.in_string { u64::MAX } else { 0 };
-        let mut anchored = 0u64;
+        let (mut anchored, mut unicode) = (0u64, 0u64);
         let mut stop = None;
         let mut at = *base;
         while at < end {
@@ -294,10 +298,10 @@ impl Nesting {
             } else {
                 0
             };
-            let escaped = if slashes == 0 && !self.escape_next && !self.backslash_last {
-                0
+            let (escaped, escapes) = if slashes == 0 && !self.escape_next && !self.backslash_last {
+                (0, 0)
             } else {
-                self.escaped(&buf[at..at + 64], slashes)
+                self.escaped_bits(&buf[at..at + 64], slashes)
             };
             let inside = prefix_xor_clmul(quotes & !escaped) ^ carry;
             carry = 0u64.wrapping_sub(inside >> 63);
@@ -306,12 +310,14 @@ impl Nesting {
             if depth > quiet_above + shut {
                 depth = depth + opens.count_ones() - shut;
                 anchored |= anchor;
+                unicode |= escapes;
                 at += 64;
                 continue;
             }
             if let Some((found, bit)) = walk(&mut depth, opens, closes, floor, watch) {
-                // Anchors after the stop belong to what follows.
+                // Flags after the stop belong to what follows.
                 anchored |= anchor & (u64::MAX >> (63 - bit));
+                unicode |= escapes & (u64::MAX >> (63 - bit));
                 stop = Some(match found {
                     Stop::Closed(i) => Stop::Closed(at + i),
                     Stop::Opened(i) => Stop::Opened(at + i),
@@ -323,12 +329,14 @@ impl Nesting {
                 break;
             }
             anchored |= anchor;
+            unicode |= escapes;
             at += 64;
         }
         *base = at;
         self.depth = depth;
         self.in_string = carry != 0;
         self.flags.anchored |= anchored != 0;
+        self.flags.escapes |= unicode != 0;
         stop
     }
 
@@ -351,7 +359,7 @@ impl Nesting {
         // The state lives in locals for the loop and is written back once.
         let mut depth = self.depth;
         let mut carry = if self.in_string { u64::MAX } else { 0 };
-        let mut anchored = 0u64;
+        let (mut anchored, mut unicode) = (0u64, 0u64);
         let mut base = from;
         let mut stop = Stop::NeedMore;
         while base < buf.len() {
@@ -366,11 +374,12 @@ impl Nesting {
                 padded[2 - context..2 + len].copy_from_slice(&buf[base - context..base + len]);
                 classify(padded[2..].as_ptr(), &anchors).truncate(len)
             };
-            let escaped = if masks.backslash == 0 && !self.escape_next && !self.backslash_last {
-                0
-            } else {
-                self.escaped(&buf[base..base + len], masks.backslash)
-            };
+            let (escaped, escapes) =
+                if masks.backslash == 0 && !self.escape_next && !self.backslash_last {
+                    (0, 0)
+                } else {
+                    self.escaped_bits(&buf[base..base + len], masks.backslash)
+                };
             let inside = prefix_xor(masks.quote & !escaped) ^ carry;
             // All ones when the block ends inside a string.
             carry = 0u64.wrapping_sub(inside >> (len - 1) & 1);
@@ -381,12 +390,14 @@ impl Nesting {
                 // The common case inside a record: just count.
                 depth = depth + opens.count_ones() - shut;
                 anchored |= masks.anchor;
+                unicode |= escapes;
                 base += 64;
                 continue;
             }
             if let Some((found, at)) = walk(&mut depth, opens, closes, floor, watch) {
-                // Only the anchors up to the stop belong to this value.
+                // Only the flags up to the stop belong to this value.
                 anchored |= masks.anchor & (u64::MAX >> (63 - at));
+                unicode |= escapes & (u64::MAX >> (63 - at));
                 stop = match found {
                     Stop::Closed(i) => Stop::Closed(base + i),
                     Stop::Opened(i) => Stop::Opened(base + i),
@@ -398,24 +409,28 @@ impl Nesting {
                 break;
             }
             anchored |= masks.anchor;
+            unicode |= escapes;
             base += 64;
         }
         self.depth = depth;
         self.in_string = carry != 0;
         self.flags.anchored |= anchored != 0;
+        self.flags.escapes |= unicode != 0;
         stop
     }
 
-    /// The bytes of `block` that follow an escaping backslash.
+    /// The bytes of `block` that follow an escaping backslash, and the backslashes followed by
+    /// `u` (bit 0 when the backslash ended the previous block).
     ///
     /// Backslashes are rare outside policy documents, so this walks them one by one instead of
     /// doing the branch-free carry arithmetic: a backslash escapes the next byte unless it is
-    /// itself escaped. It also notes backslashes followed by `u`.
-    fn escaped(&mut self, block: &[u8], backslash: u64) -> u64 {
+    /// itself escaped.
+    fn escaped_bits(&mut self, block: &[u8], backslash: u64) -> (u64, u64) {
         let len = block.len();
         let mut escaped = 0u64;
+        let mut unicode = 0u64;
         if std::mem::take(&mut self.backslash_last) && block[0] == b'u' {
-            self.flags.escapes = true;
+            unicode |= 1;
         }
         if std::mem::take(&mut self.escape_next) {
             escaped = 1;
@@ -428,7 +443,7 @@ impl Nesting {
             if i == len - 1 {
                 self.backslash_last = true;
             } else if block[i + 1] == b'u' {
-                self.flags.escapes = true;
+                unicode |= bit;
             }
             if escaped & bit != 0 {
                 continue;
@@ -439,7 +454,7 @@ impl Nesting {
                 escaped |= bit << 1;
             }
         }
-        escaped
+        (escaped, unicode)
     }
 }
 
