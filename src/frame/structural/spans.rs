@@ -161,7 +161,7 @@ impl Nesting {
     /// of context before each) go through a loop that keeps its constants in registers; the
     /// first block of a buffer and the last, partial one go the generic way.
     #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx512bw,pclmulqdq,popcnt,bmi1")]
+    #[target_feature(enable = "avx512f,avx512bw,pclmulqdq,popcnt,bmi1")]
     unsafe fn spans_avx512(
         &mut self,
         buf: &[u8],
@@ -171,7 +171,8 @@ impl Nesting {
     ) -> SpanStop {
         use std::arch::x86_64::{
             _mm512_cmpeq_epi8_mask, _mm512_loadu_si512, _mm512_mask_cmpeq_epi8_mask,
-            _mm512_or_si512, _mm512_set1_epi8,
+            _mm512_min_epu8, _mm512_or_si512, _mm512_set1_epi8, _mm512_setzero_si512,
+            _mm512_ternarylogic_epi64, _mm512_xor_si512,
         };
         let anchors = self.anchors;
         // SAFETY (of the closure's call): `spans_with` passes pointers valid for [-2, 64).
@@ -216,7 +217,68 @@ impl Nesting {
                 ..
             } = *scan;
             let mut stopped = None;
-            while quiet && at + 64 <= buf.len() {
+            'fast: while quiet && at + 64 <= buf.len() {
+                // Backslashes and anchors are rare: look for them in four blocks at once, with
+                // vector operations only (a zero byte marks one), and leave them out of the
+                // per-block work when there are none.
+                let lean = at + 256 <= buf.len() && {
+                    let mut zero = _mm512_set1_epi8(-1);
+                    for k in 0..4 {
+                        let p = buf[at + 64 * k - 2..at + 64 * k + 64].as_ptr();
+                        // SAFETY: `p` points at a slice of 66 bytes.
+                        let (v, v1, v2) = unsafe {
+                            (
+                                _mm512_loadu_si512(p.add(2).cast()),
+                                _mm512_loadu_si512(p.add(1).cast()),
+                                _mm512_loadu_si512(p.cast()),
+                            )
+                        };
+                        zero = _mm512_min_epu8(zero, _mm512_xor_si512(v, backslash));
+                        if pair.is_some() {
+                            // Zero where the quote, x and y all match: OR of the differences.
+                            let anchor = _mm512_ternarylogic_epi64::<0xFE>(
+                                _mm512_xor_si512(v2, quote),
+                                _mm512_xor_si512(v1, vx),
+                                _mm512_xor_si512(v, vy),
+                            );
+                            zero = _mm512_min_epu8(zero, anchor);
+                        }
+                    }
+                    _mm512_cmpeq_epi8_mask(zero, _mm512_setzero_si512()) == 0
+                };
+                // The bracket count of one block whose masks are known; leaves the fast loop
+                // for a block the count alone cannot take.
+                macro_rules! count {
+                    ($masks:expr) => {{
+                        let masks: Masks = $masks;
+                        let inside = super::prefix_xor_clmul(masks.quote) ^ carry;
+                        let (opens, closes) = (masks.open & !inside, masks.close & !inside);
+                        let shut = closes.count_ones();
+                        if depth <= floor + shut {
+                            stopped = Some(masks);
+                            break 'fast;
+                        }
+                        depth = depth + opens.count_ones() - shut;
+                        carry = 0u64.wrapping_sub(inside >> 63);
+                        anchored |= masks.anchor;
+                        at += 64;
+                    }};
+                }
+                if lean {
+                    for _ in 0..4 {
+                        // SAFETY: buf[at .. at + 64] is in bounds (`lean` checked 256 bytes).
+                        let v = unsafe { _mm512_loadu_si512(buf[at..at + 64].as_ptr().cast()) };
+                        let folded = _mm512_or_si512(v, case);
+                        count!(Masks {
+                            quote: _mm512_cmpeq_epi8_mask(v, quote),
+                            backslash: 0,
+                            open: _mm512_cmpeq_epi8_mask(folded, open),
+                            close: _mm512_cmpeq_epi8_mask(folded, close),
+                            anchor: 0,
+                        });
+                    }
+                    continue;
+                }
                 let p = buf[at - 2..at + 64].as_ptr();
                 // SAFETY: `p` points at buf[at - 2], and buf[at - 2 .. at + 64] is in bounds.
                 let (v, v1, v2) = unsafe {
@@ -244,17 +306,7 @@ impl Nesting {
                     stopped = Some(masks);
                     break;
                 }
-                let inside = super::prefix_xor_clmul(masks.quote) ^ carry;
-                let (opens, closes) = (masks.open & !inside, masks.close & !inside);
-                let shut = closes.count_ones();
-                if depth <= floor + shut {
-                    stopped = Some(masks);
-                    break;
-                }
-                depth = depth + opens.count_ones() - shut;
-                carry = 0u64.wrapping_sub(inside >> 63);
-                anchored |= masks.anchor;
-                at += 64;
+                count!(masks);
             }
             scan.depth = depth;
             scan.carry = carry;
@@ -268,7 +320,22 @@ impl Nesting {
                 // SAFETY: buf[at - 2 .. at + 64] is in bounds (`at` >= 2 after the head).
                 None => unsafe { super::classify_avx512(buf[at..].as_ptr(), &anchors) },
             };
-            if let Some(stop) = self.span_block(buf, at, 64, masks, scan, want) {
+            let stop = if quiet && masks.backslash == 0 {
+                // A member opens or closes here: walk the brackets (no escapes to settle).
+                let inside = super::prefix_xor_clmul(masks.quote) ^ scan.carry;
+                scan.carry = 0u64.wrapping_sub(inside >> 63);
+                let block = Block {
+                    base: at,
+                    opens: masks.open & !inside,
+                    closes: masks.close & !inside,
+                    anchor: masks.anchor,
+                    escapes: 0,
+                };
+                block.walk(scan, want)
+            } else {
+                self.span_block(buf, at, 64, masks, scan, want)
+            };
+            if let Some(stop) = stop {
                 return stop;
             }
             at += 64;
@@ -593,11 +660,14 @@ mod tests {
             rng
         };
         let anchors = Anchors::new([&b"ab"[..]]);
+        // Long quiet stretches, as in real records, take the fast paths.
+        let quiet = format!("\"{}\":{{\"k\":[1,2]}},", "x".repeat(300));
         for _ in 0..300 {
             let mut text = Vec::new();
             for _ in 0..next() % 12 {
                 text.push(b'{');
                 for _ in 0..next() % 120 {
+                    let rare = next() % 4 == 0;
                     text.extend_from_slice(
                         [
                             &b"\"ab\""[..],
@@ -608,7 +678,8 @@ mod tests {
                             b"{",
                             b"}",
                             b":1,",
-                        ][(next() % 8) as usize],
+                            quiet.as_bytes(),
+                        ][(next() % if rare { 8 } else { 9 }) as usize],
                     );
                 }
                 // Close whatever is open, then the member.
