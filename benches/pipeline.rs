@@ -120,8 +120,8 @@ fn stages(c: &mut Criterion) {
         ("three unpinned names (three anchors)", &names),
     ] {
         let options = Options {
-            max_record: 32 << 20,
             anchors: prefilter.anchors(),
+            ..Options::new(32 << 20)
         };
         g.bench_function(label, |b| {
             b.iter(|| {

@@ -155,6 +155,9 @@ pub struct Options {
     pub max_record: usize,
     /// Patterns that mark a record as a candidate (see [`RecordBytes::anchored`]).
     pub anchors: Anchors,
+    /// Frame clean runs of a records array in bulk (see `bulk.rs`). Always on in scans; off, the
+    /// framer takes every member through its state machine, which tests compare against.
+    pub bulk: bool,
 }
 
 impl Options {
@@ -163,6 +166,7 @@ impl Options {
         Options {
             max_record,
             anchors: Anchors::ALL,
+            bulk: true,
         }
     }
 }
@@ -542,7 +546,8 @@ impl Core {
                     };
                     self.pos = base + i as u64;
                     match window[i] {
-                        b'{' if self.bulk(window, base, at, container, depth, sink) => {}
+                        b'{' if self.limits.bulk
+                            && self.bulk(window, base, at, container, depth, sink) => {}
                         b'{' => {
                             self.nest.open();
                             self.nest.take_flags();

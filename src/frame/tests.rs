@@ -5,6 +5,8 @@ use super::*;
 #[derive(Debug, Default)]
 struct Collect {
     records: Vec<(u64, u64, String, Container)>,
+    /// `(escapes, anchored)` of each record.
+    flags: Vec<(bool, bool)>,
     damaged: Vec<(u64, u64, Damage)>,
     non_objects: u64,
     stop_after: Option<usize>,
@@ -18,6 +20,7 @@ impl Sink for Collect {
             String::from_utf8_lossy(r.bytes).into_owned(),
             r.container,
         ));
+        self.flags.push((r.escapes, r.anchored));
         match self.stop_after {
             Some(n) if self.records.len() >= n => Flow::Stop,
             _ => Flow::Continue,
@@ -58,6 +61,24 @@ fn frame_pieces(data: &[u8], piece: usize, limits: Options) -> (Collect, Framed)
 
 fn frame(data: &[u8]) -> (Collect, Framed) {
     let whole = frame_pieces(data, data.len().max(1), LIMITS);
+    // The bulk path must change nothing but the speed.
+    let plain = frame_pieces(
+        data,
+        data.len().max(1),
+        Options {
+            bulk: false,
+            ..LIMITS
+        },
+    );
+    assert_eq!(whole.0.records, plain.0.records, "bulk");
+    assert_eq!(whole.0.flags, plain.0.flags, "bulk");
+    assert_eq!(whole.0.damaged, plain.0.damaged, "bulk");
+    assert_eq!(whole.0.non_objects, plain.0.non_objects, "bulk");
+    assert_eq!(
+        (&whole.1.ending, whole.1.shape, whole.1.records),
+        (&plain.1.ending, plain.1.shape, plain.1.records),
+        "bulk"
+    );
     for piece in [1, 5, 64, 1000] {
         let streamed = frame_pieces(data, piece, LIMITS);
         assert_eq!(whole.0.records, streamed.0.records, "piece {piece}");

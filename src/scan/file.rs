@@ -247,8 +247,8 @@ impl<'s> Worker<'s> {
         };
         let mut feed = FileFeed {
             framer: Framer::new(Options {
-                max_record: MAX_RECORD,
                 anchors: self.prefilter.anchors(),
+                ..Options::new(MAX_RECORD)
             }),
             sink: &mut sink,
         };

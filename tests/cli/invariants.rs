@@ -3,6 +3,7 @@
 //! committed fuzz seed.
 
 use trailsift::filter::{EventSet, Selection};
+use trailsift::frame::{Damage, Flow, Framer, Options, RecordBytes, Sink};
 use trailsift::input::ReadLimits;
 use trailsift::scan::file::{FileReport, Status, Worker};
 
@@ -16,13 +17,78 @@ fn scan(data: &[u8], events: EventSet, limits: ReadLimits) -> FileReport {
     Worker::with_limits(&selection, &prefilter, limits).scan_bytes(data)
 }
 
-/// Reads `data` three ways and panics if they disagree:
+/// Everything a framer reports, in order.
+#[derive(Debug, Default, PartialEq)]
+struct Framing {
+    /// Records: offset, length, escapes, anchored.
+    records: Vec<(u64, usize, bool, bool)>,
+    damaged: Vec<(u64, u64, Damage)>,
+    non_objects: Vec<u64>,
+    ending: Option<String>,
+}
+
+impl Sink for Framing {
+    fn record(&mut self, r: RecordBytes<'_>) -> Flow {
+        self.records
+            .push((r.offset, r.bytes.len(), r.escapes, r.anchored));
+        Flow::Continue
+    }
+    fn damaged(&mut self, index: u64, offset: u64, damage: Damage) {
+        self.damaged.push((index, offset, damage));
+    }
+    fn non_object(&mut self, offset: u64) {
+        self.non_objects.push(offset);
+    }
+}
+
+fn frame(data: &[u8], options: Options) -> Framing {
+    let mut framing = Framing::default();
+    let mut framer = Framer::new(options);
+    framer.feed(data, 0, true, &mut framing);
+    let framed = framer.finish();
+    framing.ending = Some(format!(
+        "{:?} {:?} {}",
+        framed.ending, framed.shape, framed.records
+    ));
+    framing
+}
+
+/// Frames `data` (as decompressed bytes) with and without the bulk path, and panics if the
+/// framer reports anything differently.
+pub fn check_bulk_framing(data: &[u8]) {
+    let anchors = selection(EventSet::default_set()).prefilter().anchors();
+    for options in [
+        Options::new(1 << 20),
+        Options {
+            anchors,
+            ..Options::new(1 << 20)
+        },
+        Options {
+            anchors,
+            ..Options::new(64)
+        },
+    ] {
+        let bulk = frame(data, options);
+        let plain = frame(
+            data,
+            Options {
+                bulk: false,
+                ..options
+            },
+        );
+        assert_eq!(bulk, plain, "the bulk path framed differently");
+    }
+}
+
+/// Frames `data` with and without the bulk path, then reads it three ways, and panics if any
+/// of them disagree:
 /// - the prefiltered scan selects exactly the records a full decode of every record selects.
 ///   It frames the same records; it may count fewer undecodable ones, since a record whose
 ///   brackets are sound but whose text is not JSON (`"x": tru`) is only found out when decoded,
 ///   and the fast path decodes only candidates;
 /// - a file that reads cleanly from one buffer reads identically through tiny streaming windows.
 pub fn check(data: &[u8]) {
+    check_bulk_framing(data);
     let fast = scan(data, EventSet::default_set(), ReadLimits::DEFAULT);
     let full = scan(data, EventSet::All, ReadLimits::DEFAULT);
     assert_eq!(fast.records, full.records);
