@@ -11,8 +11,9 @@
 #            (examples/bare_decompress.rs, the same inflater and buffers as trailsift)
 #   scan   - trailsift scan with the default events on N threads (reports written)
 #   scan1  - the same on 1 thread, and bare1, for the scaling
-# and reports medians, MB/s of JSON, the ratio scan/bare, the 1 -> N thread speed-up and the
-# peak resident memory of trailsift (from /usr/bin/time, or getrusage when it is missing).
+# and reports medians, MB/s of JSON, the ratio scan/bare (wall clock, and CPU time, which a
+# busy neighbour on a shared machine disturbs less), the 1 -> N thread speed-up and the peak
+# resident memory of trailsift (from /usr/bin/time, or getrusage when it is missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -39,15 +40,16 @@ records="$(sed -n 's/.*records=\([0-9]*\) .*/\1/p' "$dump.stats")"
 # Warm the page cache: every contender reads the files from memory, not disk.
 find "$dump" -type f -exec cat {} + > /dev/null
 
-now() { date +%s.%N; }
-declare -A times
+declare -A times cpu
 run() { # name command...
     local name="$1"; shift
-    local start end
-    start="$(now)"
-    "$@" > /dev/null 2>&1 || { echo "$name failed: $*" >&2; exit 1; }
-    end="$(now)"
-    times[$name]+="$(awk -v a="$start" -v b="$end" 'BEGIN {printf "%.4f", b - a}') "
+    local out wall user sys
+    # bash's own `time`: wall, user and system seconds of the command and its children.
+    out="$( { TIMEFORMAT='%R %U %S'; time "$@" > /dev/null 2> /dev/null; } 2>&1 )" \
+        || { echo "$name failed: $*" >&2; exit 1; }
+    read -r wall user sys <<< "$out"
+    times[$name]+="$wall "
+    cpu[$name]+="$(awk -v u="$user" -v s="$sys" 'BEGIN {printf "%.3f", u + s}') "
 }
 scan() { # threads
     rm -rf "$work/report"
@@ -67,6 +69,8 @@ bare="$(echo "${times[bare]}" | median)"
 scan_t="$(echo "${times[scan]}" | median)"
 bare1="$(echo "${times[bare1]}" | median)"
 scan1="$(echo "${times[scan1]}" | median)"
+cpu_bare="$(echo "${cpu[bare]}" | median)"
+cpu_scan="$(echo "${cpu[scan]}" | median)"
 
 # Peak memory of one more scan.
 rm -rf "$work/report"
@@ -89,5 +93,7 @@ printf '  %-44s %7.3f s  %6s MB/s\n' "bare decompression (1 thread)" "$bare1" "$
 printf '  %-44s %7.3f s  %6s MB/s\n' "trailsift scan (1 thread)" "$scan1" "$(mbs "$scan1")"
 printf 'ratio trailsift / bare decompression (%s threads): %s\n' "$threads" "$(calc "$scan_t / $bare")"
 printf 'ratio trailsift / bare decompression (1 thread):  %s\n' "$(calc "$scan1 / $bare1")"
+printf 'CPU time (user + system), %s threads: bare %.2f s, trailsift %.2f s, ratio %s\n' \
+    "$threads" "$cpu_bare" "$cpu_scan" "$(calc "$cpu_scan / $cpu_bare")"
 printf 'scaling 1 -> %s threads: trailsift x%s, bare x%s\n' "$threads" "$(calc "$scan1 / $scan_t")" "$(calc "$bare1 / $bare")"
 printf 'peak RSS of trailsift (%s threads): %s MiB\n' "$threads" "$((peak_kb / 1024))"

@@ -10,6 +10,7 @@ use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
 use walkdir::WalkDir;
 
 /// What a file's path says about it.
@@ -57,17 +58,19 @@ pub struct Discovery {
     pub problems: Vec<WalkProblem>,
 }
 
-/// Walks `roots`. A root that is a file is read whatever its name.
+/// Walks `roots` (the sizes of the files are read on the current rayon pool). A root that is a
+/// file is read whatever its name.
 pub fn discover(roots: &[PathBuf]) -> Discovery {
     let mut found = Discovery::default();
+    // Regular files, and whether each was named on the command line: their sizes take a
+    // system call each, made in parallel once the walk is done.
+    let mut regular: Vec<(PathBuf, bool)> = Vec::new();
     for root in roots {
         for entry in WalkDir::new(root).follow_links(true) {
             match entry {
                 Ok(e) if e.file_type().is_file() => {
-                    let path = e.path().to_path_buf();
-                    let size = e.metadata().map_or(0, |m| m.len());
                     let named = e.depth() == 0;
-                    found.files.push(input_file(path, size, named));
+                    regular.push((e.into_path(), named));
                 }
                 Ok(e) if e.file_type().is_dir() => {}
                 Ok(e) => {
@@ -100,6 +103,13 @@ pub fn discover(roots: &[PathBuf]) -> Discovery {
             }
         }
     }
+    found
+        .files
+        .par_extend(regular.into_par_iter().map(|(path, named)| {
+            // Links are followed, as in the walk: the size is the target's.
+            let size = std::fs::metadata(&path).map_or(0, |m| m.len());
+            input_file(path, size, named)
+        }));
     // Byte order, as the manifest lists them.
     found.files.sort_by(|a, b| {
         a.path

@@ -39,50 +39,65 @@ pub fn run(config: &Config) -> Result<Summary, Error> {
         .num_threads(config.threads)
         .build()
         .map_err(|e| Error::Threads(e.to_string()))?;
-    let found = discover::discover(&config.paths);
+    let found = pool.install(|| discover::discover(&config.paths));
     let progress = progress::Progress::new(found.files.iter().map(|f| f.size).sum(), !config.quiet);
     let mut reports = pool.install(|| scan::scan_all(&found.files, &config.selection, &progress));
     progress.finish();
     let archive = aggregate::build(&mut reports, &config.selection);
     let names = config.event_names(archive.events.iter().map(|r| r.event.name.clone()));
 
-    // Timelines and findings both read the archive: build them side by side, then write the
-    // big reports side by side (each to its own file).
-    let ((entries, people), flagged) = pool.install(|| {
-        rayon::join(
-            || {
-                let entries = timeline::entries(&archive);
-                let people = users::summarise(&entries, &names);
-                (entries, people)
-            },
-            || findings::evaluate(&archive, config.findings),
-        )
-    });
+    // Every report is opened now, in the order they are renamed into place (the manifest
+    // last), then built and written side by side: the timelines and users from one branch,
+    // the findings from another, the events, problems and manifest straight from the archive.
     let users_header = report::users::header(&names);
     let users_header: Vec<&str> = users_header.iter().map(String::as_str).collect();
     let events_table = out.table(report::events::NAME, &report::events::HEADER)?;
     let timeline_table = out.table(report::timeline::NAME, &report::timeline::HEADER)?;
     let users_table = out.table(report::users::NAME, &users_header)?;
     let findings_table = out.table(report::findings::NAME, &report::findings::HEADER)?;
-    let (a, b) = pool.install(|| {
-        rayon::join(
-            || {
-                rayon::join(
-                    || report::events::write(events_table, &archive, &found.files),
-                    || report::timeline::write(timeline_table, &entries),
-                )
-            },
-            || {
-                rayon::join(
-                    || report::users::write(users_table, &people),
-                    || report::findings::write(findings_table, &flagged),
-                )
-            },
-        )
-    });
-    a.0.and(a.1).and(b.0).and(b.1)?;
-    report::problems::write(&mut out, &found.files, &reports)?;
-    report::manifest::write(&mut out, &found.files, &reports, &found.problems, &archive)?;
+    let problems_table = out.table(report::problems::NAME, &report::problems::HEADER)?;
+    let manifest_table = out.table(report::manifest::NAME, &report::manifest::HEADER)?;
+    let (((people, people_written), (flagged, flagged_written)), archive_written) =
+        pool.install(|| {
+            rayon::join(
+                || {
+                    rayon::join(
+                        || {
+                            let entries = timeline::entries(&archive);
+                            let people = users::summarise(&entries, &names);
+                            let (a, b) = rayon::join(
+                                || report::timeline::write(timeline_table, &entries),
+                                || report::users::write(users_table, &people),
+                            );
+                            (people, a.and(b))
+                        },
+                        || {
+                            let flagged = findings::evaluate(&archive, config.findings);
+                            let written = report::findings::write(findings_table, &flagged);
+                            (flagged, written)
+                        },
+                    )
+                },
+                || {
+                    let (a, b) = rayon::join(
+                        || report::events::write(events_table, &archive, &found.files),
+                        || {
+                            report::problems::write(problems_table, &found.files, &reports).and(
+                                report::manifest::write(
+                                    manifest_table,
+                                    &found.files,
+                                    &reports,
+                                    &found.problems,
+                                    &archive,
+                                ),
+                            )
+                        },
+                    );
+                    a.and(b)
+                },
+            )
+        });
+    people_written.and(flagged_written).and(archive_written)?;
     let manifest = out
         .path()
         .join(report::manifest::NAME)

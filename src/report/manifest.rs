@@ -1,6 +1,6 @@
 //! manifest.csv: one row per file found, read or not, so an investigator can prove coverage.
 
-use super::OutputDir;
+use super::Table;
 use crate::aggregate::Archive;
 use crate::discover::{InputFile, WalkProblem};
 use crate::error::Error;
@@ -24,13 +24,12 @@ pub const HEADER: [&str; 12] = [
 ];
 
 pub fn write(
-    out: &mut OutputDir,
+    mut t: Table,
     files: &[InputFile],
     reports: &[FileReport],
     walk: &[WalkProblem],
     archive: &Archive,
 ) -> Result<(), Error> {
-    let mut t = out.table(NAME, &HEADER)?;
     let mut rows: Vec<(&str, Option<&FileReport>, &str)> = reports
         .iter()
         .map(|r| (files[r.file as usize].display.as_str(), Some(r), ""))

@@ -1,6 +1,6 @@
 //! problems.csv: every record that could not be read, named by file and index.
 
-use super::OutputDir;
+use super::Table;
 use crate::discover::InputFile;
 use crate::error::Error;
 use crate::scan::file::FileReport;
@@ -9,12 +9,7 @@ pub const NAME: &str = "problems.csv";
 
 pub const HEADER: [&str; 4] = ["path", "record", "byte_offset", "problem"];
 
-pub fn write(
-    out: &mut OutputDir,
-    files: &[InputFile],
-    reports: &[FileReport],
-) -> Result<(), Error> {
-    let mut t = out.table(NAME, &HEADER)?;
+pub fn write(mut t: Table, files: &[InputFile], reports: &[FileReport]) -> Result<(), Error> {
     let opt = |n: Option<u64>| n.map(|n| n.to_string()).unwrap_or_default();
     for r in reports {
         let path = &files[r.file as usize].display;
