@@ -63,14 +63,12 @@ impl Config {
 
     /// The event names that get a count column in users.csv and a line in the summary (for
     /// all events: the names seen, in order).
-    pub fn event_names(&self, seen: impl Iterator<Item = String>) -> Vec<String> {
+    pub fn event_names<'e>(&self, seen: impl Iterator<Item = &'e str>) -> Vec<String> {
         match self.selection.events.names() {
             Some(names) => names.into_iter().map(str::to_owned).collect(),
             None => {
-                let mut names: Vec<String> = seen.collect();
-                names.sort();
-                names.dedup();
-                names
+                let distinct: std::collections::BTreeSet<&str> = seen.collect();
+                distinct.into_iter().map(str::to_owned).collect()
             }
         }
     }

@@ -44,7 +44,7 @@ pub fn run(config: &Config) -> Result<Summary, Error> {
     let mut reports = pool.install(|| scan::scan_all(&found.files, &config.selection, &progress));
     progress.finish();
     let archive = aggregate::build(&mut reports, &config.selection);
-    let names = config.event_names(archive.events.iter().map(|r| r.event.name.clone()));
+    let names = config.event_names(archive.events.iter().map(|r| r.event.name.as_str()));
 
     // Every report is opened now, in the order they are renamed into place (the manifest
     // last), then built and written side by side: the timelines and users from one branch,

@@ -84,14 +84,13 @@ impl Summary {
         s.reported = archive.events.len();
         s.duplicates = archive.duplicates;
         s.conflicts = archive.conflicts;
+        let mut per_name: std::collections::HashMap<&str, u64> = std::collections::HashMap::new();
+        for r in &archive.events {
+            *per_name.entry(r.event.name.as_str()).or_default() += 1;
+        }
         s.per_name = names
             .iter()
-            .map(|n| {
-                (
-                    n.clone(),
-                    archive.events.iter().filter(|r| r.event.name == *n).count() as u64,
-                )
-            })
+            .map(|n| (n.clone(), per_name.get(n.as_str()).copied().unwrap_or(0)))
             .collect();
         s.users = users.len();
         let mut accounts: Vec<&str> = users.iter().map(|u| u.account.as_str()).collect();

@@ -21,7 +21,9 @@ use crate::scan::file::{FileReport, MfaLink};
 /// An event as reported: one per distinct delivery.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reported {
-    pub event: Event,
+    /// Boxed: an event is half a kilobyte before its strings, and sorting and deduplicating
+    /// `--all-events` runs move every event several times.
+    pub event: Box<Event>,
     /// How many times the archive holds this exact event.
     pub copies: u32,
     /// Another record has the same eventID and different content.
@@ -51,10 +53,12 @@ pub struct Archive {
 
 /// Builds the archive, taking the events and links out of the file reports.
 pub fn build(reports: &mut [FileReport], selection: &Selection) -> Archive {
-    let mut events: Vec<Event> = Vec::new();
+    let total = reports.iter().map(|r| r.events.len()).sum();
+    let mut events: Vec<Box<Event>> = Vec::with_capacity(total);
     let mut links: Vec<MfaLink> = Vec::new();
     for r in reports.iter_mut() {
-        events.append(&mut r.events);
+        // Each file's events are moved once, into their boxes, and its vector freed.
+        events.extend(std::mem::take(&mut r.events).into_iter().map(Box::new));
         links.append(&mut r.links);
     }
     resolve_virtual_devices(&mut events, links);
@@ -85,7 +89,7 @@ fn permute<T>(items: Vec<T>, order: &[u32]) -> Vec<T> {
 }
 
 /// Gives each `CreateVirtualMFADevice` the user its serial is enabled for next.
-fn resolve_virtual_devices(events: &mut [Event], mut links: Vec<MfaLink>) {
+fn resolve_virtual_devices(events: &mut [Box<Event>], mut links: Vec<MfaLink>) {
     links.sort_by(|a, b| {
         (&a.account, &a.serial, a.time.is_none(), a.time, &a.user).cmp(&(
             &b.account,
@@ -120,8 +124,9 @@ fn resolve_virtual_devices(events: &mut [Event], mut links: Vec<MfaLink>) {
 }
 
 /// Collapses repeated deliveries and flags conflicts.
-fn dedup(events: Vec<Event>, files: usize) -> Archive {
+fn dedup(events: Vec<Box<Event>>, files: usize) -> Archive {
     let mut archive = Archive {
+        events: Vec::with_capacity(events.len()),
         tallies: vec![FileTally::default(); files],
         ..Archive::default()
     };

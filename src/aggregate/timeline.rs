@@ -184,7 +184,7 @@ mod tests {
             r#"{"eventID":"2","recipientAccountId":"9","eventName":"ChangePassword","userIdentity":{"type":"IAMUser","userName":"bob"}}"#,
         ] {
             archive.events.push(Reported {
-                event: event(json),
+                event: Box::new(event(json)),
                 copies: 1,
                 conflict: false,
             });
