@@ -124,6 +124,8 @@ fn resolve_virtual_devices(events: &mut [Box<Event>], mut links: Vec<MfaLink>) {
 }
 
 /// Collapses repeated deliveries and flags conflicts.
+// Boxed on purpose: the sort below moves every event, and a box is 8 bytes.
+#[allow(clippy::vec_box)]
 fn dedup(events: Vec<Box<Event>>, files: usize) -> Archive {
     let mut archive = Archive {
         events: Vec::with_capacity(events.len()),
