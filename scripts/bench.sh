@@ -51,16 +51,17 @@ run() { # name command...
     times[$name]+="$wall "
     cpu[$name]+="$(awk -v u="$user" -v s="$sys" 'BEGIN {printf "%.3f", u + s}') "
 }
-scan() { # threads
-    rm -rf "$work/report"
+scan() { # threads (the previous run's reports are removed before the clock starts)
     target/release/trailsift scan "$dump" --out "$work/report" --quiet --threads "$1"
 }
 
 for round in $(seq "$rounds"); do
     echo "round $round/$rounds"
     run bare target/release/examples/bare_decompress "$dump" --threads "$threads"
+    rm -rf "$work/report"
     run scan scan "$threads"
     run bare1 target/release/examples/bare_decompress "$dump" --threads 1
+    rm -rf "$work/report"
     run scan1 scan 1
 done
 

@@ -57,7 +57,20 @@ fn frame(data: &[u8], options: Options) -> Framing {
 /// framer reports anything differently.
 pub fn check_bulk_framing(data: &[u8]) {
     let anchors = selection(EventSet::default_set()).prefilter().anchors();
+    // Names without a source: one anchor pair per name.
+    let names = selection(EventSet::Only(
+        ["CreateAccessKey", "DeleteAccessKey", "UpdateLoginProfile"]
+            .iter()
+            .map(|n| n.parse().expect("an event name"))
+            .collect(),
+    ))
+    .prefilter()
+    .anchors();
     for options in [
+        Options {
+            anchors: names,
+            ..Options::new(1 << 20)
+        },
         Options::new(1 << 20),
         Options {
             anchors,

@@ -84,10 +84,20 @@ impl Nesting {
         {
             use std::arch::is_x86_feature_detected as has;
             let common = has!("pclmulqdq") && has!("popcnt") && has!("bmi1");
-            if common && has!("avx512bw") && self.anchors.pairs().len() <= 1 {
+            if common && has!("avx512bw") {
                 // SAFETY: the CPU supports every feature `spans_avx512` enables, checked just
                 // above.
-                return unsafe { self.spans_avx512(buf, from, &mut scan, &mut want) };
+                unsafe {
+                    let (scan, want) = (&mut scan, &mut want);
+                    match self.anchors.pairs().len() {
+                        0 => return self.spans_avx512::<0>(buf, from, scan, want),
+                        1 => return self.spans_avx512::<1>(buf, from, scan, want),
+                        2 => return self.spans_avx512::<2>(buf, from, scan, want),
+                        3 => return self.spans_avx512::<3>(buf, from, scan, want),
+                        4 => return self.spans_avx512::<4>(buf, from, scan, want),
+                        _ => {}
+                    }
+                }
             }
             if common && has!("avx512bw") {
                 // SAFETY: as above.
@@ -157,12 +167,13 @@ impl Nesting {
         .unwrap_or(SpanStop::NeedMore)
     }
 
-    /// The hot path: AVX-512 with at most one anchor pair. Whole 64-byte blocks (with two bytes
-    /// of context before each) go through a loop that keeps its constants in registers; the
-    /// first block of a buffer and the last, partial one go the generic way.
+    /// The hot path: AVX-512 with `N` anchor pairs (the default selection has one). Whole
+    /// 64-byte blocks (with two bytes of context before each) go through a loop that keeps its
+    /// constants in registers; the first block of a buffer and the last, partial one go the
+    /// generic way.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx512f,avx512bw,pclmulqdq,popcnt,bmi1")]
-    unsafe fn spans_avx512(
+    unsafe fn spans_avx512<const N: usize>(
         &mut self,
         buf: &[u8],
         from: usize,
@@ -170,7 +181,7 @@ impl Nesting {
         want: &mut Want<'_>,
     ) -> SpanStop {
         use std::arch::x86_64::{
-            _mm512_cmpeq_epi8_mask, _mm512_loadu_si512, _mm512_mask_cmpeq_epi8_mask,
+            __m512i, _mm512_cmpeq_epi8_mask, _mm512_loadu_si512, _mm512_mask_cmpeq_epi8_mask,
             _mm512_min_epu8, _mm512_or_si512, _mm512_set1_epi8, _mm512_setzero_si512,
             _mm512_ternarylogic_epi64, _mm512_xor_si512,
         };
@@ -195,15 +206,16 @@ impl Nesting {
             }
             at = to;
         }
-        let pair = anchors.pairs().first().copied();
-        let [x, y] = pair.unwrap_or([0, 0]);
+        let pairs: [(__m512i, __m512i); N] = std::array::from_fn(|i| {
+            let [x, y] = anchors.pairs()[i];
+            (_mm512_set1_epi8(x as i8), _mm512_set1_epi8(y as i8))
+        });
         let (quote, backslash, case) = (
             _mm512_set1_epi8(b'"' as i8),
             _mm512_set1_epi8(b'\\' as i8),
             _mm512_set1_epi8(0x20),
         );
         let (open, close) = (_mm512_set1_epi8(b'{' as i8), _mm512_set1_epi8(b'}' as i8));
-        let (vx, vy) = (_mm512_set1_epi8(x as i8), _mm512_set1_epi8(y as i8));
         let floor = want.floor;
         loop {
             // The fast loop: blocks with no backslash (and no escape pending) in which no member
@@ -234,10 +246,11 @@ impl Nesting {
                             )
                         };
                         zero = _mm512_min_epu8(zero, _mm512_xor_si512(v, backslash));
-                        if pair.is_some() {
+                        let quoted = _mm512_xor_si512(v2, quote);
+                        for &(vx, vy) in &pairs {
                             // Zero where the quote, x and y all match: OR of the differences.
                             let anchor = _mm512_ternarylogic_epi64::<0xFE>(
-                                _mm512_xor_si512(v2, quote),
+                                quoted,
                                 _mm512_xor_si512(v1, vx),
                                 _mm512_xor_si512(v, vy),
                             );
@@ -294,10 +307,12 @@ impl Nesting {
                     backslash: _mm512_cmpeq_epi8_mask(v, backslash),
                     open: _mm512_cmpeq_epi8_mask(folded, open),
                     close: _mm512_cmpeq_epi8_mask(folded, close),
-                    anchor: if pair.is_some() {
-                        let first =
-                            _mm512_mask_cmpeq_epi8_mask(_mm512_cmpeq_epi8_mask(v2, quote), v1, vx);
-                        _mm512_mask_cmpeq_epi8_mask(first, v, vy)
+                    anchor: if N > 0 {
+                        let quoted = _mm512_cmpeq_epi8_mask(v2, quote);
+                        pairs.iter().fold(0, |anchor, &(vx, vy)| {
+                            let first = _mm512_mask_cmpeq_epi8_mask(quoted, v1, vx);
+                            anchor | _mm512_mask_cmpeq_epi8_mask(first, v, vy)
+                        })
                     } else {
                         0
                     },
@@ -659,10 +674,16 @@ mod tests {
             rng ^= rng << 17;
             rng
         };
-        let anchors = Anchors::new([&b"ab"[..]]);
+        // One pair (the default selection's), several (names), more than the fast loop takes.
+        let anchor_sets = [
+            Anchors::new([&b"ab"[..]]),
+            Anchors::new([&b"ab"[..], b"x\"", b"k\""]),
+            Anchors::new([&b"ab"[..], b"ba", b"u1", b"xx", b"k\"", b"12"]),
+        ];
         // Long quiet stretches, as in real records, take the fast paths.
         let quiet = format!("\"{}\":{{\"k\":[1,2]}},", "x".repeat(300));
-        for _ in 0..300 {
+        for round in 0..900 {
+            let anchors = anchor_sets[round % anchor_sets.len()];
             let mut text = Vec::new();
             for _ in 0..next() % 12 {
                 text.push(b'{');
