@@ -23,7 +23,7 @@ pub enum Stop {
     /// A closing bracket brought the depth back to the floor; the value ends at this index
     /// (exclusive), so the closing bracket is the byte before it.
     Closed(usize),
-    /// A bracket opened at the watched depth; it sits at this index and the depth now includes it.
+    /// An array opened at the watched depth; it sits at this index and the depth now includes it.
     Opened(usize),
     /// The bytes ran out inside the value; call again with more.
     NeedMore,
@@ -159,7 +159,7 @@ impl Nesting {
         flags
     }
 
-    /// Scans `buf[from..]` until the depth falls to `floor`, or a bracket opens at depth
+    /// Scans `buf[from..]` until the depth falls to `floor`, or an array (`[`) opens at depth
     /// `watch` (when given), or the bytes run out.
     ///
     /// On `NeedMore` the whole of `buf[from..]` has been consumed: resume with the bytes that
@@ -314,7 +314,8 @@ impl Nesting {
                 at += 64;
                 continue;
             }
-            if let Some((found, bit)) = walk(&mut depth, opens, closes, floor, watch) {
+            let block = &buf[at..at + 64];
+            if let Some((found, bit)) = walk(&mut depth, opens, closes, floor, watch, block) {
                 // Flags after the stop belong to what follows.
                 anchored |= anchor & (u64::MAX >> (63 - bit));
                 unicode |= escapes & (u64::MAX >> (63 - bit));
@@ -394,7 +395,8 @@ impl Nesting {
                 base += 64;
                 continue;
             }
-            if let Some((found, at)) = walk(&mut depth, opens, closes, floor, watch) {
+            let block = &buf[base..base + len];
+            if let Some((found, at)) = walk(&mut depth, opens, closes, floor, watch, block) {
                 // Only the flags up to the stop belong to this value.
                 anchored |= masks.anchor & (u64::MAX >> (63 - at));
                 unicode |= escapes & (u64::MAX >> (63 - at));
@@ -458,20 +460,28 @@ impl Nesting {
     }
 }
 
-/// Visits the brackets of one block in order, for the block where something may happen: the
-/// depth reaching `floor` (`Closed`) or a bracket opening at depth `watch` (`Opened`). Returns
+/// Visits the brackets of one block (`block`, its bytes) in order, for the block where something
+/// may happen: the depth reaching `floor` (`Closed`) or an array opening at depth `watch`
+/// (`Opened`: only an array can be a records array, so objects do not stop the scan). Returns
 /// the stop (with indexes relative to the block) and the bit position of the bracket it stopped
 /// at. A bracket outside a string is never escaped, so the scanner is between tokens wherever
 /// this stops.
 #[inline(always)]
-fn walk(depth: &mut u32, opens: u64, closes: u64, floor: u32, watch: u32) -> Option<(Stop, u32)> {
+fn walk(
+    depth: &mut u32,
+    opens: u64,
+    closes: u64,
+    floor: u32,
+    watch: u32,
+    block: &[u8],
+) -> Option<(Stop, u32)> {
     let mut brackets = opens | closes;
     while brackets != 0 {
         let i = brackets.trailing_zeros();
         brackets &= brackets - 1;
         if opens >> i & 1 == 1 {
             *depth += 1;
-            if *depth - 1 == watch {
+            if *depth - 1 == watch && block[i as usize] == b'[' {
                 return Some((Stop::Opened(i as usize), i));
             }
         } else {
@@ -759,13 +769,14 @@ mod tests {
     }
 
     #[test]
-    fn watch_reports_openings_at_one_depth() {
-        let text = br#"{"x":{"y":[]},"Records":[{"a":1}]}"#;
+    fn watch_reports_arrays_opening_at_one_depth() {
+        // Objects at the watched depth, and arrays deeper down, do not stop the scan.
+        let text = br#"{"x":{"y":[]},"z":[1],"Records":[{"a":1}]}"#;
         let mut n = Nesting::new();
         n.open();
-        assert_eq!(n.run(text, 1, 0, Some(1)), Stop::Opened(5));
-        assert_eq!(n.run(text, 6, 1, None), Stop::Closed(13));
-        assert_eq!(n.run(text, 13, 0, Some(1)), Stop::Opened(24));
+        assert_eq!(n.run(text, 1, 0, Some(1)), Stop::Opened(18));
+        assert_eq!(n.run(text, 19, 1, None), Stop::Closed(21));
+        assert_eq!(n.run(text, 21, 0, Some(1)), Stop::Opened(32));
         assert_eq!(n.depth(), 2);
     }
 
