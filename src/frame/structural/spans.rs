@@ -84,7 +84,7 @@ impl Nesting {
         {
             use std::arch::is_x86_feature_detected as has;
             let common = has!("pclmulqdq") && has!("popcnt") && has!("bmi1");
-            if common && has!("avx512bw") {
+            if common && has!("avx512f") && has!("avx512bw") {
                 // SAFETY: the CPU supports every feature `spans_avx512` enables, checked just
                 // above.
                 unsafe {
