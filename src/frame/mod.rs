@@ -9,6 +9,11 @@
 //! The framer is push-based and resumable: the reader feeds it a window of bytes with
 //! [`Framer::feed`]; it returns how many leading bytes it no longer needs, so huge files stream
 //! through a bounded buffer. A record larger than the limit is reported and skipped, not held.
+//!
+//! A state machine (`Core`) decides what every byte between values means. Inside a clean
+//! records array it hands over to a bulk path (`bulk.rs`) that takes a whole run of records per
+//! scan and gives anything unusual back, so that the two always agree (tests frame every input
+//! both ways).
 
 mod bulk;
 mod lines;
