@@ -14,7 +14,9 @@
 //!   otherwise the names.
 //! - An anchored record is then checked for the needles themselves (no quotes: inside a JSON
 //!   string such as lookup-events' `CloudTrailEvent` the quotes are escaped, `\"`): a pinned
-//!   source and a name, or a name.
+//!   source and a name, or a name. Names are looked for in the values of `eventName` keys (one
+//!   search for the key instead of one per name); when a key is spelled in a way that check
+//!   does not follow, the names are searched for anywhere in the record.
 //!
 //! A property test decodes every record of generated and re-spelled dumps and checks that the
 //! prefiltered scan selects exactly the same ones.
@@ -48,7 +50,12 @@ enum Plan {
 /// when there are many.
 #[derive(Debug, Clone)]
 enum Names {
-    Few(Vec<Finder<'static>>),
+    Few {
+        each: Vec<Finder<'static>>,
+        names: Vec<Box<[u8]>>,
+        /// `eventName` (boxed: a finder is large, and the other variant small).
+        key: Box<Finder<'static>>,
+    },
     Many(AhoCorasick),
 }
 
@@ -59,12 +66,14 @@ const FEW: usize = 8;
 impl Names {
     fn new(names: &[&str]) -> Names {
         if names.len() <= FEW {
-            Names::Few(
-                names
+            Names::Few {
+                each: names
                     .iter()
                     .map(|n| Finder::new(n.as_bytes()).into_owned())
                     .collect(),
-            )
+                names: names.iter().map(|n| n.as_bytes().into()).collect(),
+                key: Box::new(Finder::new(b"eventName").into_owned()),
+            }
         } else {
             Names::Many(AhoCorasick::new(names).expect("event names always build a searcher"))
         }
@@ -72,10 +81,51 @@ impl Names {
 
     fn in_record(&self, record: &[u8]) -> bool {
         match self {
-            Names::Few(each) => each.iter().any(|f| f.find(record).is_some()),
+            Names::Few { each, names, key } => match named_by_key(record, key, names) {
+                Some(found) => found,
+                None => each.iter().any(|f| f.find(record).is_some()),
+            },
             Names::Many(any) => any.is_match(record),
         }
     }
+}
+
+/// Whether an `eventName` key of `record` has one of `names` as its value, looking only at
+/// those values (one search instead of one per name). `None` when a key is followed by
+/// anything but the plain spelling `"eventName" : "Value"` (or, inside a JSON string,
+/// `\"eventName\":\"Value\"`): the caller then searches for the names anywhere.
+fn named_by_key(record: &[u8], key: &Finder<'_>, names: &[Box<[u8]>]) -> Option<bool> {
+    let ws = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r');
+    for at in key.find_iter(record) {
+        let rest = &record[at + key.needle().len()..];
+        // The key's closing quote, escaped or not.
+        let nested = rest.first() == Some(&b'\\');
+        let rest = rest.get(usize::from(nested)..)?.strip_prefix(b"\"")?;
+        let rest = rest.trim_ascii_start().strip_prefix(b":")?;
+        let start = rest.iter().position(|b| !ws(b))?;
+        let rest = &rest[start..];
+        let rest = if nested {
+            rest.strip_prefix(b"\\")?
+        } else {
+            rest
+        };
+        let value = rest.strip_prefix(b"\"")?;
+        let end = memchr::memchr2(b'"', b'\\', value)?;
+        // The value ends at its closing quote (escaped when nested); a backslash anywhere
+        // else is an escape inside it, which this does not follow.
+        let closed = if nested {
+            value[end..].starts_with(b"\\\"")
+        } else {
+            value[end] == b'"'
+        };
+        if !closed {
+            return None;
+        }
+        if names.iter().any(|n| **n == value[..end]) {
+            return Some(true);
+        }
+    }
+    Some(false)
 }
 
 impl Prefilter {
@@ -167,6 +217,49 @@ mod tests {
         let p = Prefilter::new(&["ChangePassword"], &["iam.amazonaws.com"]);
         let lookup = br#"{"EventId":"1","CloudTrailEvent":"{\"eventSource\":\"iam.amazonaws.com\",\"eventName\":\"ChangePassword\"}"}"#;
         assert!(p.accepts(lookup, false, true));
+    }
+
+    #[test]
+    fn names_are_read_from_event_name_values() {
+        let key = Finder::new(b"eventName");
+        let names: Vec<Box<[u8]>> = vec![b"ChangePassword".to_vec().into()];
+        let by_key = |r: &[u8]| named_by_key(r, &key, &names);
+        assert_eq!(by_key(br#"{"eventName":"ChangePassword"}"#), Some(true));
+        assert_eq!(
+            by_key(b"{\"eventName\" :\n \"ChangePassword\"}"),
+            Some(true)
+        );
+        assert_eq!(
+            by_key(br#"{"eventName":"GetUser","x":"ChangePassword"}"#),
+            Some(false)
+        );
+        assert_eq!(by_key(br#"{"eventName":"ChangePasswordX"}"#), Some(false));
+        assert_eq!(by_key(br#"{"other":"ChangePassword"}"#), Some(false));
+        // Inside a JSON string (lookup-events), and a nested key before the real one.
+        assert_eq!(
+            by_key(br#"{"CloudTrailEvent":"{\"eventName\":\"ChangePassword\"}"}"#),
+            Some(true)
+        );
+        assert_eq!(
+            by_key(br#"{"p":{"eventName":"GetUser"},"eventName":"ChangePassword"}"#),
+            Some(true)
+        );
+        // Spellings it does not follow: the caller searches everywhere instead.
+        assert_eq!(by_key(br#"{"eventName":"Change\"Password"}"#), None);
+        assert_eq!(by_key(br#"{"eventName":5}"#), None);
+        assert_eq!(by_key(br#"{"eventNames":"ChangePassword"}"#), None);
+        // Through the prefilter: the fallback still finds the name.
+        let p = Prefilter::new(&["ChangePassword"], &[]);
+        assert!(p.accepts(
+            br#"{"eventNames":"x","eventName":"ChangePassword"}"#,
+            false,
+            true
+        ));
+        assert!(!p.accepts(
+            br#"{"eventName":"GetUser","x":"ChangePassword"}"#,
+            false,
+            true
+        ));
     }
 
     #[test]
