@@ -110,16 +110,7 @@ impl Nesting {
         }
         let anchors = self.anchors;
         let classify = |b| classify(b, &anchors);
-        self.spans_with(
-            buf,
-            from,
-            buf.len(),
-            &mut scan,
-            &mut want,
-            classify,
-            prefix_xor,
-        )
-        .unwrap_or(SpanStop::NeedMore)
+        self.spans_to_end(buf, from, &mut scan, &mut want, classify, prefix_xor)
     }
 
     /// Puts the scanner between two members of an array whose inside is at `depth`, with no
@@ -143,10 +134,9 @@ impl Nesting {
         let anchors = self.anchors;
         // SAFETY (of the closure's call): `spans_with` passes pointers valid for [-2, 64).
         let classify = |b| unsafe { super::classify_avx2(b, &anchors) };
-        self.spans_with(buf, from, buf.len(), scan, want, classify, |x| {
+        self.spans_to_end(buf, from, scan, want, classify, |x| {
             super::prefix_xor_clmul(x)
         })
-        .unwrap_or(SpanStop::NeedMore)
     }
 
     #[cfg(target_arch = "x86_64")]
@@ -161,10 +151,9 @@ impl Nesting {
         let anchors = self.anchors;
         // SAFETY (of the closure's call): `spans_with` passes pointers valid for [-2, 64).
         let classify = |b| unsafe { super::classify_avx512(b, &anchors) };
-        self.spans_with(buf, from, buf.len(), scan, want, classify, |x| {
+        self.spans_to_end(buf, from, scan, want, classify, |x| {
             super::prefix_xor_clmul(x)
         })
-        .unwrap_or(SpanStop::NeedMore)
     }
 
     /// The hot path: AVX-512 with `N` anchor pairs (the default selection has one). Whole
@@ -417,6 +406,22 @@ impl Nesting {
         }
     }
 
+    /// [`Nesting::spans_with`] over the rest of `buf`, for the kernels that classify every block
+    /// the same way.
+    #[inline(always)]
+    fn spans_to_end(
+        &mut self,
+        buf: &[u8],
+        from: usize,
+        scan: &mut Scan,
+        want: &mut Want<'_>,
+        classify: impl Fn(*const u8) -> Masks,
+        prefix_xor: impl Fn(u64) -> u64,
+    ) -> SpanStop {
+        self.spans_with(buf, from, buf.len(), scan, want, classify, prefix_xor)
+            .unwrap_or(SpanStop::NeedMore)
+    }
+
     /// The loop of [`Nesting::spans`] over the blocks from `from` to `to`, generic over the
     /// block classifier like [`Nesting::run`]'s. Returns the stop, or `None` at `to`.
     #[inline(always)]
@@ -564,17 +569,14 @@ mod tests {
         let anchors = n.anchors;
         match kernel {
             Kernel::Best => n.spans(buf, from, 1, limit, want.out),
-            Kernel::Portable => n
-                .spans_with(
-                    buf,
-                    from,
-                    buf.len(),
-                    &mut scan,
-                    &mut want,
-                    |b| classify(b, &anchors),
-                    prefix_xor,
-                )
-                .unwrap_or(SpanStop::NeedMore),
+            Kernel::Portable => n.spans_to_end(
+                buf,
+                from,
+                &mut scan,
+                &mut want,
+                |b| classify(b, &anchors),
+                prefix_xor,
+            ),
             // SAFETY: `kernels` only offers what the CPU supports.
             #[cfg(target_arch = "x86_64")]
             Kernel::Avx2 => unsafe { n.spans_avx2(buf, from, &mut scan, &mut want) },
