@@ -77,6 +77,12 @@ pub struct ScanArgs {
     #[arg(long, short = 'j', value_name = "N")]
     pub threads: Option<NonZeroUsize>,
 
+    /// Memory each of the external sorts of the results may fill before it sorts a run onto
+    /// disk (in a hidden directory inside the output directory, removed at the end). Bytes, or
+    /// with a K, M or G suffix. Raising it can speed up --all-events on large dumps.
+    #[arg(long, value_name = "SIZE", default_value = "32M", value_parser = parse_size)]
+    pub sort_memory: usize,
+
     /// No summary, no progress bar, no per-file warnings (the exit status still tells).
     #[arg(long, short)]
     pub quiet: bool,
@@ -121,6 +127,28 @@ fn parse_bound(s: &str) -> Result<Timestamp, String> {
         })
 }
 
+/// A size in bytes: `4096`, `512K`, `32M`, `1G` (powers of 1024).
+fn parse_size(s: &str) -> Result<usize, String> {
+    let text = s.trim();
+    let (digits, unit) = match text.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => (&text[..i], c.to_ascii_uppercase()),
+        _ => (text, 'B'),
+    };
+    let shift = match unit {
+        'B' => 0,
+        'K' => 10,
+        'M' => 20,
+        'G' => 30,
+        _ => return Err(format!("'{s}': the unit must be K, M or G")),
+    };
+    digits
+        .trim()
+        .parse::<usize>()
+        .ok()
+        .and_then(|n| n.checked_mul(1 << shift))
+        .ok_or_else(|| format!("'{s}' is not a size (bytes, or a number with K, M or G)"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -142,5 +170,16 @@ mod tests {
             Ok("2026-03-02T08:00:00+00:00".into())
         );
         assert!(parse_bound("yesterday").is_err());
+    }
+
+    #[test]
+    fn sizes_take_binary_suffixes() {
+        assert_eq!(parse_size("4096"), Ok(4096));
+        assert_eq!(parse_size("512k"), Ok(512 << 10));
+        assert_eq!(parse_size("32M"), Ok(32 << 20));
+        assert_eq!(parse_size("1G"), Ok(1 << 30));
+        assert!(parse_size("12X").is_err());
+        assert!(parse_size("M").is_err());
+        assert!(parse_size("-1").is_err());
     }
 }

@@ -16,6 +16,8 @@ pub struct Config {
     pub threads: usize,
     pub quiet: bool,
     pub findings: Settings,
+    /// Bytes each external sort of the results holds before it writes a run to disk.
+    pub sort_memory: usize,
 }
 
 impl Config {
@@ -53,6 +55,7 @@ impl Config {
             },
             threads,
             quiet: args.quiet,
+            sort_memory: args.sort_memory,
             findings: Settings {
                 chain_window: chrono::Duration::minutes(args.chain_minutes.get().into()),
                 burst_failures: args.burst_failures.get() as usize,

@@ -9,6 +9,8 @@ pub enum Error {
     OutputNotEmpty(String),
     #[error("cannot write {path}: {source}")]
     Output { path: String, source: io::Error },
+    #[error("cannot use the temporary sort file {path}: {source}")]
+    Spill { path: String, source: io::Error },
     #[error("cannot start the worker threads: {0}")]
     Threads(String),
 }

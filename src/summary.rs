@@ -4,8 +4,8 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::aggregate::Archive;
-use crate::aggregate::users::UserSummary;
 use crate::discover::{InputFile, WalkProblem};
+use crate::report::timeline::People;
 use crate::scan::file::{FileReport, Status};
 
 /// What a run did, in numbers.
@@ -45,7 +45,8 @@ impl Summary {
         reports: &[FileReport],
         walk: &[WalkProblem],
         archive: &Archive,
-        users: &[UserSummary],
+        per_name: &[u64],
+        people: People,
         names: &[String],
         manifest: String,
         threads: usize,
@@ -81,22 +82,16 @@ impl Summary {
                 .map(|w| format!("{}: unreadable: {}", w.display, w.message)),
         );
         s.warnings.sort();
-        s.reported = archive.events.len();
+        s.reported = archive.reported as usize;
         s.duplicates = archive.duplicates;
         s.conflicts = archive.conflicts;
-        let mut per_name: std::collections::HashMap<&str, u64> = std::collections::HashMap::new();
-        for r in &archive.events {
-            *per_name.entry(r.event.name.as_str()).or_default() += 1;
-        }
         s.per_name = names
             .iter()
-            .map(|n| (n.clone(), per_name.get(n.as_str()).copied().unwrap_or(0)))
+            .cloned()
+            .zip(per_name.iter().copied())
             .collect();
-        s.users = users.len();
-        let mut accounts: Vec<&str> = users.iter().map(|u| u.account.as_str()).collect();
-        accounts.sort_unstable();
-        accounts.dedup();
-        s.accounts = accounts.len();
+        s.users = people.users;
+        s.accounts = people.accounts;
         s
     }
 

@@ -1,7 +1,11 @@
 //! Per-user timelines: every event under its actor and, when different, under its target.
 
-use super::{Archive, Reported};
+use std::cmp::Ordering;
+use std::sync::Arc;
+
+use super::Reported;
 use crate::event::Event;
+use crate::spill::{Decoder, Encoder, Spill};
 
 /// How a user took part in an event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -25,69 +29,85 @@ impl Role {
 }
 
 /// One line of a user's timeline.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Entry<'a> {
-    pub reported: &'a Reported,
-    pub account: &'a str,
-    pub user: &'a str,
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub reported: Arc<Reported>,
     pub role: Role,
-    /// The other party ("" when there is none).
-    pub counterpart: &'a str,
 }
 
-impl Entry<'_> {
+impl Entry {
     pub fn event(&self) -> &Event {
         &self.reported.event
     }
-}
 
-/// Every user's timeline, sorted by account, user, time (unknown last), eventID, origin.
-pub fn entries(archive: &Archive) -> Vec<Entry<'_>> {
-    let mut out = Vec::with_capacity(archive.events.len() * 2);
-    for r in &archive.events {
-        let e = &r.event;
-        let (actor, target) = (e.actor.name.as_str(), e.target.as_str());
-        if !target.is_empty() && target == actor {
-            out.push(Entry {
-                reported: r,
-                account: &e.account,
-                user: actor,
-                role: Role::SelfService,
-                counterpart: "",
-            });
-            continue;
-        }
-        if !actor.is_empty() {
-            out.push(Entry {
-                reported: r,
-                account: &e.account,
-                user: actor,
-                role: Role::Actor,
-                counterpart: target,
-            });
-        }
-        if !target.is_empty() {
-            out.push(Entry {
-                reported: r,
-                account: &e.account,
-                user: target,
-                role: Role::Target,
-                counterpart: actor,
-            });
+    pub fn account(&self) -> &str {
+        &self.event().account
+    }
+
+    /// Whose timeline the line is in.
+    pub fn user(&self) -> &str {
+        let e = self.event();
+        match self.role {
+            Role::Actor | Role::SelfService => &e.actor.name,
+            Role::Target => &e.target,
         }
     }
-    // Users by rank (one string sort of the distinct users), then time: cheap comparisons.
-    let mut users: Vec<(&str, &str)> = out.iter().map(|e| (e.account, e.user)).collect();
-    users.sort_unstable();
-    users.dedup();
-    let rank: std::collections::HashMap<(&str, &str), usize> =
-        users.iter().enumerate().map(|(i, u)| (*u, i)).collect();
-    let mut keyed: Vec<(usize, Entry<'_>)> = out
-        .into_iter()
-        .map(|e| (rank[&(e.account, e.user)], e))
-        .collect();
-    keyed.sort_by(|(ra, a), (rb, b)| (ra, a.event().order_key()).cmp(&(rb, b.event().order_key())));
-    keyed.into_iter().map(|(_, e)| e).collect()
+
+    /// The other party ("" when there is none).
+    pub fn counterpart(&self) -> &str {
+        let e = self.event();
+        match self.role {
+            Role::Actor => &e.target,
+            Role::Target => &e.actor.name,
+            Role::SelfService => "",
+        }
+    }
+}
+
+impl Spill for Entry {
+    fn weight(&self) -> usize {
+        // Shared with the other sorts while in memory; counted in full here, to be safe.
+        self.reported.weight() + std::mem::size_of::<Reported>()
+    }
+
+    fn encode(&self, out: &mut Encoder) {
+        self.reported.encode(out);
+        out.u64(self.role as u64);
+    }
+
+    fn decode(d: &mut Decoder<'_>) -> Option<Entry> {
+        let reported = Arc::new(Reported::decode(d)?);
+        let role = match d.u64()? {
+            0 => Role::Actor,
+            1 => Role::Target,
+            2 => Role::SelfService,
+            _ => return None,
+        };
+        Some(Entry { reported, role })
+    }
+}
+
+/// The lines an event adds: under its actor and, when different, under its target.
+pub fn entries_of(r: &Arc<Reported>) -> impl Iterator<Item = Entry> + '_ {
+    let e = &r.event;
+    let (actor, target) = (e.actor.name.as_str(), e.target.as_str());
+    let roles: [Option<Role>; 2] = if !target.is_empty() && target == actor {
+        [Some(Role::SelfService), None]
+    } else {
+        [
+            (!actor.is_empty()).then_some(Role::Actor),
+            (!target.is_empty()).then_some(Role::Target),
+        ]
+    };
+    roles.into_iter().flatten().map(|role| Entry {
+        reported: Arc::clone(r),
+        role,
+    })
+}
+
+/// Timeline order: account, user, then report order.
+pub fn order(a: &Entry, b: &Entry) -> Ordering {
+    (a.account(), a.user(), a.reported.seq).cmp(&(b.account(), b.user(), b.reported.seq))
 }
 
 /// One readable line about an event: "set access key AKIA…0001 of bob to Active".
@@ -178,21 +198,33 @@ mod tests {
 
     #[test]
     fn events_appear_under_actor_and_target() {
-        let mut archive = Archive::default();
-        for json in [
+        let mut entries = Vec::new();
+        for (seq, json) in [
             r#"{"eventID":"1","recipientAccountId":"9","eventName":"EnableMFADevice","userIdentity":{"type":"IAMUser","userName":"alice"},"requestParameters":{"userName":"bob"}}"#,
             r#"{"eventID":"2","recipientAccountId":"9","eventName":"ChangePassword","userIdentity":{"type":"IAMUser","userName":"bob"}}"#,
-        ] {
-            archive.events.push(Reported {
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let r = Arc::new(Reported {
                 event: Box::new(event(json)),
                 copies: 1,
                 conflict: false,
+                seq: seq as u64,
             });
+            entries.extend(entries_of(&r));
         }
-        let entries = entries(&archive);
+        entries.sort_by(order);
         let rows: Vec<_> = entries
             .iter()
-            .map(|e| (e.user, e.role, e.counterpart, e.event().event_id.as_str()))
+            .map(|e| {
+                (
+                    e.user(),
+                    e.role,
+                    e.counterpart(),
+                    e.event().event_id.as_str(),
+                )
+            })
             .collect();
         assert_eq!(
             rows,

@@ -31,57 +31,52 @@ pub struct UserSummary {
     pub acted_on: BTreeSet<String>,
 }
 
-/// Summarises sorted timeline entries (one run of entries per user).
-pub fn summarise(entries: &[Entry<'_>], names: &[String]) -> Vec<UserSummary> {
-    let mut out: Vec<UserSummary> = Vec::new();
-    for entry in entries {
+impl UserSummary {
+    /// A user before any event (`names` as many as the count columns).
+    pub fn new(account: &str, user: &str, names: usize) -> UserSummary {
+        UserSummary {
+            account: account.to_owned(),
+            user: user.to_owned(),
+            first_seen: None,
+            last_seen: None,
+            as_actor: 0,
+            as_target: 0,
+            by_name: vec![0; names],
+            failures: 0,
+            source_ips: Vec::new(),
+            acted_on_by: BTreeSet::new(),
+            acted_on: BTreeSet::new(),
+        }
+    }
+
+    /// Counts one line of the user's timeline; `column` is the count column of its event name.
+    pub fn add(&mut self, entry: &Entry, column: Option<usize>) {
         let e = entry.event();
-        let fresh = out
-            .last()
-            .is_none_or(|u| u.account != entry.account || u.user != entry.user);
-        if fresh {
-            out.push(UserSummary {
-                account: entry.account.to_owned(),
-                user: entry.user.to_owned(),
-                first_seen: None,
-                last_seen: None,
-                as_actor: 0,
-                as_target: 0,
-                by_name: vec![0; names.len()],
-                failures: 0,
-                source_ips: Vec::new(),
-                acted_on_by: BTreeSet::new(),
-                acted_on: BTreeSet::new(),
-            });
-        }
-        let u = out.last_mut().expect("pushed above");
         if let Some(t) = e.time {
-            u.first_seen = Some(u.first_seen.map_or(t, |f| f.min(t)));
-            u.last_seen = Some(u.last_seen.map_or(t, |l| l.max(t)));
+            self.first_seen = Some(self.first_seen.map_or(t, |f| f.min(t)));
+            self.last_seen = Some(self.last_seen.map_or(t, |l| l.max(t)));
         }
-        if let Some(i) = names.iter().position(|n| *n == e.name) {
-            u.by_name[i] += 1;
+        if let Some(i) = column {
+            self.by_name[i] += 1;
         }
-        let acted = matches!(entry.role, Role::Actor | Role::SelfService);
-        if acted {
-            u.as_actor += 1;
-            u.failures += u64::from(e.failed());
-            if !e.source_ip.is_empty() && !u.source_ips.contains(&e.source_ip) {
-                u.source_ips.push(e.source_ip.clone());
+        if matches!(entry.role, Role::Actor | Role::SelfService) {
+            self.as_actor += 1;
+            self.failures += u64::from(e.failed());
+            if !e.source_ip.is_empty() && !self.source_ips.contains(&e.source_ip) {
+                self.source_ips.push(e.source_ip.clone());
             }
         }
         if matches!(entry.role, Role::Target | Role::SelfService) {
-            u.as_target += 1;
+            self.as_target += 1;
         }
-        match entry.role {
-            Role::Target => {
-                u.acted_on_by.insert(entry.counterpart.to_owned());
-            }
-            Role::Actor if !entry.counterpart.is_empty() => {
-                u.acted_on.insert(entry.counterpart.to_owned());
-            }
-            _ => {}
+        let other = entry.counterpart();
+        let set = match entry.role {
+            Role::Target => &mut self.acted_on_by,
+            Role::Actor if !other.is_empty() => &mut self.acted_on,
+            _ => return,
+        };
+        if !set.contains(other) {
+            set.insert(other.to_owned());
         }
     }
-    out
 }

@@ -8,6 +8,7 @@ pub mod decode;
 pub mod fingerprint;
 pub mod identity;
 pub mod raw;
+mod stored;
 pub mod time;
 
 use fingerprint::Fingerprint;

@@ -1,9 +1,10 @@
 //! The built-in rules (documented one by one in `docs/findings.md`).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
-use super::{Context, Finding, Rule, Severity, clock, is_address};
+use super::{Context, Finding, Rule, Scope, Severity, clock};
 use crate::aggregate::timeline::{detail, mask_key};
+use crate::event::Event;
 
 /// Calls on a user's credentials that can target someone else.
 const ON_A_USER: [&str; 3] = ["EnableMFADevice", "ResyncMFADevice", "UpdateAccessKey"];
@@ -26,7 +27,7 @@ const CREDENTIAL_CALLS: [&str; 14] = [
     "ResetServiceSpecificCredential",
 ];
 
-fn credential_call(name: &str) -> bool {
+pub(super) fn credential_call(name: &str) -> bool {
     CREDENTIAL_CALLS.contains(&name)
 }
 
@@ -40,7 +41,7 @@ impl Rule for CredentialChangeForOtherUser {
     fn severity(&self) -> Severity {
         Severity::Medium
     }
-    fn evaluate<'a>(&self, cx: &Context<'a>, out: &mut Vec<Finding<'a>>) {
+    fn evaluate(&self, cx: &Context, out: &mut Vec<Finding>) {
         for i in 0..cx.events.len() {
             let e = cx.event(i);
             if ON_A_USER.contains(&e.name.as_str())
@@ -65,7 +66,7 @@ impl Rule for MfaEnrolledWithoutMfa {
     fn severity(&self) -> Severity {
         Severity::Medium
     }
-    fn evaluate<'a>(&self, cx: &Context<'a>, out: &mut Vec<Finding<'a>>) {
+    fn evaluate(&self, cx: &Context, out: &mut Vec<Finding>) {
         for i in 0..cx.events.len() {
             let e = cx.event(i);
             if !matches!(
@@ -106,7 +107,16 @@ impl Rule for TakeoverChain {
     fn severity(&self) -> Severity {
         Severity::High
     }
-    fn evaluate<'a>(&self, cx: &Context<'a>, out: &mut Vec<Finding<'a>>) {
+    fn scope(&self) -> Scope {
+        Scope::Subject
+    }
+    fn wants(&self, e: &Event) -> bool {
+        matches!(
+            e.name.as_str(),
+            "ChangePassword" | "CreateVirtualMFADevice" | "EnableMFADevice"
+        )
+    }
+    fn evaluate(&self, cx: &Context, out: &mut Vec<Finding>) {
         let window = cx.settings.chain_window;
         // The successful MFA set-ups of each (account, user), in time order.
         let mut setups: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
@@ -170,7 +180,13 @@ impl Rule for AccessKeyReactivated {
     fn severity(&self) -> Severity {
         Severity::High
     }
-    fn evaluate<'a>(&self, cx: &Context<'a>, out: &mut Vec<Finding<'a>>) {
+    fn scope(&self) -> Scope {
+        Scope::AccessKey
+    }
+    fn wants(&self, e: &Event) -> bool {
+        e.name == "UpdateAccessKey" && !e.access_key_id.is_empty()
+    }
+    fn evaluate(&self, cx: &Context, out: &mut Vec<Finding>) {
         // The latest successful deactivation of each (account, key).
         let mut inactive: BTreeMap<(&str, &str), usize> = BTreeMap::new();
         for i in 0..cx.events.len() {
@@ -218,7 +234,7 @@ impl Rule for RootCredentialChange {
     fn severity(&self) -> Severity {
         Severity::High
     }
-    fn evaluate<'a>(&self, cx: &Context<'a>, out: &mut Vec<Finding<'a>>) {
+    fn evaluate(&self, cx: &Context, out: &mut Vec<Finding>) {
         for i in 0..cx.events.len() {
             let e = cx.event(i);
             if e.actor.root && credential_call(&e.name) {
@@ -248,12 +264,11 @@ impl Rule for FailureBurst {
     fn severity(&self) -> Severity {
         Severity::Medium
     }
-    fn evaluate<'a>(&self, cx: &Context<'a>, out: &mut Vec<Finding<'a>>) {
+    fn evaluate(&self, cx: &Context, out: &mut Vec<Finding>) {
         let (need, window) = (cx.settings.burst_failures.max(1), cx.settings.burst_window);
-        for history in cx.by_actor.values() {
-            let failures: Vec<usize> = history
-                .iter()
-                .copied()
+        // The group is one actor's history.
+        {
+            let failures: Vec<usize> = (0..cx.events.len())
                 .filter(|&i| {
                     cx.event(i).failed()
                         && credential_call(&cx.event(i).name)
@@ -312,38 +327,29 @@ impl Rule for NewSourceIp {
     fn severity(&self) -> Severity {
         Severity::Low
     }
-    fn evaluate<'a>(&self, cx: &Context<'a>, out: &mut Vec<Finding<'a>>) {
-        for history in cx.by_actor.values() {
-            let mut seen: HashSet<&str> = HashSet::new();
-            let mut order: Vec<&str> = Vec::new();
-            for (n, &i) in history.iter().enumerate() {
-                let e = cx.event(i);
-                let ip = e.source_ip.as_str();
-                if !is_address(ip) || seen.contains(ip) {
-                    continue;
-                }
-                if n > 0 && credential_call(&e.name) {
-                    let earlier = if order.is_empty() {
-                        "no address before".to_owned()
-                    } else {
-                        format!(
-                            "before only from {}",
-                            order.iter().take(3).copied().collect::<Vec<_>>().join(", ")
-                        )
-                    };
-                    out.push(cx.finding(
-                        i,
-                        self,
-                        &e.actor.name,
-                        format!(
-                            "first call by {} from {ip} ({earlier}): {}",
-                            e.actor.name, e.name
-                        ),
-                    ));
-                }
-                seen.insert(ip);
-                order.push(ip);
+    fn evaluate(&self, cx: &Context, out: &mut Vec<Finding>) {
+        // The group is one actor's history; the context knows which addresses are new.
+        for (i, earlier) in cx.new_address.iter().enumerate() {
+            let (Some(earlier), e) = (earlier, cx.event(i)) else {
+                continue;
+            };
+            if !credential_call(&e.name) {
+                continue;
             }
+            let earlier = if earlier.is_empty() {
+                "no address before".to_owned()
+            } else {
+                format!("before only from {}", earlier.join(", "))
+            };
+            out.push(cx.finding(
+                i,
+                self,
+                &e.actor.name,
+                format!(
+                    "first call by {} from {} ({earlier}): {}",
+                    e.actor.name, e.source_ip, e.name
+                ),
+            ));
         }
     }
 }
@@ -358,7 +364,7 @@ impl Rule for MfaResync {
     fn severity(&self) -> Severity {
         Severity::Low
     }
-    fn evaluate<'a>(&self, cx: &Context<'a>, out: &mut Vec<Finding<'a>>) {
+    fn evaluate(&self, cx: &Context, out: &mut Vec<Finding>) {
         for i in 0..cx.events.len() {
             let e = cx.event(i);
             if e.name == "ResyncMFADevice" && !cx.benign[i] {

@@ -1,7 +1,7 @@
 //! events.csv: one row per distinct event, sorted by time then eventID.
 
 use super::Table;
-use crate::aggregate::Archive;
+use crate::aggregate::Reported;
 use crate::discover::InputFile;
 use crate::error::Error;
 use crate::event::time;
@@ -36,8 +36,9 @@ pub const HEADER: [&str; 25] = [
     "conflict",
 ];
 
-pub fn write(mut t: Table, archive: &Archive, files: &[InputFile]) -> Result<(), Error> {
-    for r in &archive.events {
+/// Writes the row of one event (the events come in report order).
+pub fn row(t: &mut Table, r: &Reported, files: &[InputFile]) -> Result<(), Error> {
+    {
         let e = &r.event;
         let mfa = match e.actor.mfa {
             Some(true) => "true",
@@ -70,7 +71,6 @@ pub fn write(mut t: Table, archive: &Archive, files: &[InputFile]) -> Result<(),
             .num(e.origin.record)
             .num(r.copies)
             .flag(r.conflict)
-            .finish()?;
+            .finish()
     }
-    t.close()
 }

@@ -3,7 +3,8 @@
 use super::Table;
 use crate::error::Error;
 use crate::event::time;
-use crate::findings::Finding;
+use crate::findings::{Finding, Tally, repeats};
+use crate::spill::Merged;
 
 pub const NAME: &str = "findings.csv";
 
@@ -20,8 +21,14 @@ pub const HEADER: [&str; 10] = [
     "explanation",
 ];
 
-pub fn write(mut t: Table, findings: &[Finding<'_>]) -> Result<(), Error> {
-    for f in findings {
+/// Writes the findings (sorted, a rule's repeated finding on one event skipped) and counts them.
+pub fn write(mut t: Table, mut findings: Merged<Finding>) -> Result<Tally, Error> {
+    let mut tally = Tally::default();
+    let mut previous: Option<Finding> = None;
+    while let Some(f) = findings.pop()? {
+        if previous.as_ref().is_some_and(|p| repeats(p, &f)) {
+            continue;
+        }
         let e = f.event();
         t.row()
             .text(&e.time.map(|t| time::format(&t)).unwrap_or_default())
@@ -35,6 +42,9 @@ pub fn write(mut t: Table, findings: &[Finding<'_>]) -> Result<(), Error> {
             .text(&e.source_ip)
             .text(&f.explanation)
             .finish()?;
+        tally.add(&f);
+        previous = Some(f);
     }
-    t.close()
+    t.close()?;
+    Ok(tally)
 }

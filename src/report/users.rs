@@ -33,9 +33,10 @@ pub fn header(names: &[String]) -> Vec<String> {
     h
 }
 
-pub fn write(mut t: Table, users: &[UserSummary]) -> Result<(), Error> {
+/// Writes the row of one user.
+pub fn row(t: &mut Table, u: &UserSummary) -> Result<(), Error> {
     let when = |t: Option<time::Timestamp>| t.map(|t| time::format(&t)).unwrap_or_default();
-    for u in users {
+    {
         let mut row = t
             .row()
             .text(&u.account)
@@ -61,7 +62,6 @@ pub fn write(mut t: Table, users: &[UserSummary]) -> Result<(), Error> {
             .text(&listed.join(";"))
             .text(&join(&u.acted_on_by))
             .text(&join(&u.acted_on))
-            .finish()?;
+            .finish()
     }
-    t.close()
 }

@@ -8,16 +8,19 @@ pub mod file;
 
 use rayon::prelude::*;
 
+use crate::aggregate::Collector;
 use crate::discover::InputFile;
 use crate::filter::Selection;
 use crate::progress::Progress;
 use file::{FileReport, Worker};
 
-/// Scans `files` on the current rayon pool.
+/// Scans `files` on the current rayon pool. The selected events of each file go to
+/// `collector` as soon as the file is read; the reports keep the rest.
 pub fn scan_all(
     files: &[InputFile],
     selection: &Selection,
     progress: &Progress,
+    collector: &Collector<'_>,
 ) -> Vec<FileReport> {
     let prefilter = selection.prefilter();
     let mut order: Vec<usize> = (0..files.len()).collect();
@@ -27,7 +30,8 @@ pub fn scan_all(
         .map_init(
             || Worker::new(selection, &prefilter),
             |worker, &i| {
-                let report = worker.scan(i as u32, &files[i]);
+                let mut report = worker.scan(i as u32, &files[i]);
+                collector.add(std::mem::take(&mut report.events));
                 progress.file_done(files[i].size);
                 report
             },

@@ -1,6 +1,6 @@
 //! The scan command on the bundled sample and on real public samples.
 
-use crate::harness::{REPORTS, assert_expected, assert_well_formed, raw, scan};
+use crate::harness::{REPORTS, Run, assert_expected, assert_well_formed, raw, scan};
 
 #[test]
 fn sample_logs_give_the_expected_reports() {
@@ -48,6 +48,48 @@ fn the_thread_count_never_changes_a_byte() {
         for name in REPORTS {
             assert_eq!(one.report(name), four.report(name), "{input}: {name}");
         }
+    }
+}
+
+/// The summary without its timing, the output directory written as `OUT`.
+fn summary(run: &Run) -> String {
+    run.stdout
+        .replace(run.out.to_str().unwrap(), "OUT")
+        .lines()
+        .filter(|l| !l.starts_with("read "))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn results_sorted_on_disk_give_the_same_bytes() {
+    // A few hundred bytes per sort: every event is a run of its own, merged in several levels.
+    for (input, extra) in [
+        ("sample-logs", None),
+        ("tests/fixtures/public", None),
+        ("sample-logs", Some("--all-events")),
+    ] {
+        let args: Vec<&str> = [input].into_iter().chain(extra).collect();
+        let memory = scan(&args);
+        let disk = scan(&[&args[..], &["--sort-memory", "300"]].concat());
+        assert_eq!(memory.code, disk.code, "{}", disk.stderr);
+        for name in REPORTS {
+            assert_eq!(
+                memory.report(name),
+                disk.report(name),
+                "{input} {extra:?}: {name}"
+            );
+        }
+        assert_eq!(summary(&memory), summary(&disk));
+        // The runs are gone: only the reports are left in the output directory.
+        let mut left: Vec<String> = std::fs::read_dir(&disk.out)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        let mut reports = REPORTS.map(String::from).to_vec();
+        reports.sort();
+        assert_eq!(left, reports);
     }
 }
 
