@@ -83,6 +83,10 @@ pub struct ScanArgs {
     #[arg(long, value_name = "SIZE", default_value = "32M", value_parser = parse_size)]
     pub sort_memory: usize,
 
+    /// Input files read per batch (tests use small batches to cross batch boundaries).
+    #[arg(long, value_name = "N", default_value = "8192", hide = true)]
+    pub file_batch: NonZeroUsize,
+
     /// No summary, no progress bar, no per-file warnings (the exit status still tells).
     #[arg(long, short)]
     pub quiet: bool,

@@ -18,6 +18,8 @@ pub struct Config {
     pub findings: Settings,
     /// Bytes each external sort of the results holds before it writes a run to disk.
     pub sort_memory: usize,
+    /// Input files read per batch (largest first within a batch).
+    pub file_batch: usize,
 }
 
 impl Config {
@@ -56,6 +58,7 @@ impl Config {
             threads,
             quiet: args.quiet,
             sort_memory: args.sort_memory,
+            file_batch: args.file_batch.get(),
             findings: Settings {
                 chain_window: chrono::Duration::minutes(args.chain_minutes.get().into()),
                 burst_failures: args.burst_failures.get() as usize,

@@ -1,4 +1,4 @@
-//! Discovery: the input paths in, a sorted list of files to read out.
+//! Discovery: the input paths in, a sorted stream of files to read out.
 //!
 //! Directories are walked recursively, following symbolic links (loops and dangling links are
 //! reported, not fatal). Every file found is listed, so the manifest can prove coverage; its path
@@ -12,6 +12,9 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 use walkdir::WalkDir;
+
+use crate::error::Error;
+use crate::spill::{Decoder, Encoder, Merged, Sorter, Spill, SpillDir};
 
 /// What a file's path says about it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,32 +54,157 @@ pub struct WalkProblem {
     pub message: String,
 }
 
-/// Everything found under the inputs, sorted by path.
-#[derive(Debug, Clone, Default)]
+/// Everything found under the inputs: the files as a stream sorted by path (held in an
+/// external sort, so that millions of files take no more memory than a few thousand).
 pub struct Discovery {
-    pub files: Vec<InputFile>,
+    files: Merged<Found>,
+    /// The last file given out, to skip a path found twice (under two overlapping roots).
+    last: Option<PathBuf>,
+    /// The sizes of every file found, added up (for the progress bar).
+    pub bytes: u64,
+    /// Paths that could not be walked, sorted.
     pub problems: Vec<WalkProblem>,
+}
+
+impl Discovery {
+    /// Appends up to `n` more files, in path order, to `out`.
+    pub fn next_files(&mut self, out: &mut Vec<InputFile>, n: usize) -> Result<(), Error> {
+        let mut added = 0;
+        while added < n {
+            let Some(found) = self.files.pop()? else {
+                break;
+            };
+            if self.last.as_ref() == Some(&found.file.path) {
+                continue;
+            }
+            self.last = Some(found.file.path.clone());
+            out.push(found.file);
+            added += 1;
+        }
+        Ok(())
+    }
+}
+
+/// A file in the order of the walk.
+struct Found {
+    /// Position in the walk: of two finds of one path, the first is kept.
+    seq: u64,
+    file: InputFile,
+}
+
+/// Byte order of the paths, as the manifest lists them; then the order found.
+fn path_order(a: &Found, b: &Found) -> std::cmp::Ordering {
+    a.file
+        .path
+        .as_os_str()
+        .as_encoded_bytes()
+        .cmp(b.file.path.as_os_str().as_encoded_bytes())
+        .then(a.seq.cmp(&b.seq))
+}
+
+impl Spill for Found {
+    fn weight(&self) -> usize {
+        self.file.path.as_os_str().len() + self.file.display.capacity()
+    }
+
+    fn encode(&self, out: &mut Encoder) {
+        let f = &self.file;
+        out.u64(self.seq);
+        out.bytes(f.path.as_os_str().as_encoded_bytes());
+        out.str(&f.display);
+        out.u64(f.size);
+        out.u64(f.kind as u64);
+        out.bool(f.json_named);
+    }
+
+    fn decode(d: &mut Decoder<'_>) -> Option<Found> {
+        let seq = d.u64()?;
+        let path = path_from_bytes(d.bytes()?)?;
+        let display = d.string()?;
+        let size = d.u64()?;
+        let kind = match d.u64()? {
+            0 => PathKind::Data,
+            1 => PathKind::Digest,
+            2 => PathKind::Insight,
+            3 => PathKind::Lake,
+            4 => PathKind::Other,
+            5 => PathKind::Special,
+            _ => return None,
+        };
+        Some(Found {
+            seq,
+            file: InputFile {
+                path,
+                display,
+                size,
+                kind,
+                json_named: d.bool()?,
+            },
+        })
+    }
+}
+
+#[cfg(unix)]
+fn path_from_bytes(bytes: &[u8]) -> Option<PathBuf> {
+    use std::os::unix::ffi::OsStrExt;
+    Some(PathBuf::from(std::ffi::OsStr::from_bytes(bytes)))
+}
+
+#[cfg(not(unix))]
+fn path_from_bytes(bytes: &[u8]) -> Option<PathBuf> {
+    std::str::from_utf8(bytes).ok().map(PathBuf::from)
+}
+
+/// How many regular files have their sizes read at once (in parallel).
+const SIZE_BATCH: usize = 4096;
+
+/// The files of `regular` (emptied) with their sizes, read in parallel.
+fn with_sizes(regular: &mut Vec<(u64, PathBuf, bool)>) -> Vec<Found> {
+    std::mem::take(regular)
+        .into_par_iter()
+        .map(|(seq, path, named)| {
+            // Links are followed, as in the walk: the size is the target's.
+            let size = std::fs::metadata(&path).map_or(0, |m| m.len());
+            Found {
+                seq,
+                file: input_file(path, size, named),
+            }
+        })
+        .collect()
 }
 
 /// Walks `roots` (the sizes of the files are read on the current rayon pool). A root that is a
 /// file is read whatever its name.
-pub fn discover(roots: &[PathBuf]) -> Discovery {
-    let mut found = Discovery::default();
+pub fn discover(roots: &[PathBuf], dir: &SpillDir) -> Result<Discovery, Error> {
+    let mut files = Sorter::new(dir, path_order);
+    let mut problems = Vec::new();
+    let mut bytes = 0u64;
+    let mut seq = 0u64;
     // Regular files, and whether each was named on the command line: their sizes take a
-    // system call each, made in parallel once the walk is done.
-    let mut regular: Vec<(PathBuf, bool)> = Vec::new();
+    // system call each, made in parallel a batch at a time.
+    let mut regular: Vec<(u64, PathBuf, bool)> = Vec::new();
+    let mut add = |found: Found, files: &mut Sorter<'_, Found>| {
+        bytes += found.file.size;
+        files.push(found)
+    };
     for root in roots {
         for entry in WalkDir::new(root).follow_links(true) {
+            seq += 1;
             match entry {
                 Ok(e) if e.file_type().is_file() => {
                     let named = e.depth() == 0;
-                    regular.push((e.into_path(), named));
+                    regular.push((seq, e.into_path(), named));
+                    if regular.len() == SIZE_BATCH {
+                        for found in with_sizes(&mut regular) {
+                            add(found, &mut files)?;
+                        }
+                    }
                 }
                 Ok(e) if e.file_type().is_dir() => {}
                 Ok(e) => {
                     let mut file = input_file(e.path().to_path_buf(), 0, false);
                     file.kind = PathKind::Special;
-                    found.files.push(file);
+                    add(Found { seq, file }, &mut files)?;
                 }
                 Err(err) => {
                     let path = err
@@ -95,7 +223,7 @@ pub fn discover(roots: &[PathBuf]) -> Discovery {
                         (None, Some(io)) => io.to_string(),
                         (None, None) => err.to_string(),
                     };
-                    found.problems.push(WalkProblem {
+                    problems.push(WalkProblem {
                         display: display_path(&path),
                         message,
                     });
@@ -103,24 +231,17 @@ pub fn discover(roots: &[PathBuf]) -> Discovery {
             }
         }
     }
-    found
-        .files
-        .par_extend(regular.into_par_iter().map(|(path, named)| {
-            // Links are followed, as in the walk: the size is the target's.
-            let size = std::fs::metadata(&path).map_or(0, |m| m.len());
-            input_file(path, size, named)
-        }));
-    // Byte order, as the manifest lists them.
-    found.files.sort_by(|a, b| {
-        a.path
-            .as_os_str()
-            .as_encoded_bytes()
-            .cmp(b.path.as_os_str().as_encoded_bytes())
-    });
-    found.files.dedup_by(|a, b| a.path == b.path);
-    found.problems.sort_by(|a, b| a.display.cmp(&b.display));
-    found.problems.dedup();
-    found
+    for found in with_sizes(&mut regular) {
+        add(found, &mut files)?;
+    }
+    problems.sort_by(|a, b| a.display.cmp(&b.display));
+    problems.dedup();
+    Ok(Discovery {
+        files: files.finish()?,
+        last: None,
+        bytes,
+        problems,
+    })
 }
 
 fn input_file(path: PathBuf, size: u64, named_on_command_line: bool) -> InputFile {

@@ -40,9 +40,10 @@ use summary::Summary;
 
 /// Runs a scan: reads every input, writes the reports, returns the summary.
 ///
-/// Memory stays bounded whatever the size of the archive: each worker holds one file's
-/// buffers, and the results go through external sorts ([`spill`]) that hold at most
-/// `config.sort_memory` bytes each before writing sorted runs to disk.
+/// Memory stays bounded whatever the size of the archive: the files are listed and read a
+/// batch at a time, each worker holds one file's buffers, and everything kept per file or per
+/// event goes through external sorts ([`spill`]) that hold at most `config.sort_memory`
+/// bytes each before writing sorted runs to disk.
 pub fn run(config: &Config) -> Result<Summary, Error> {
     let started = Instant::now();
     let mut out = OutputDir::prepare(&config.out, config.force)?;
@@ -50,55 +51,63 @@ pub fn run(config: &Config) -> Result<Summary, Error> {
         .num_threads(config.threads)
         .build()
         .map_err(|e| Error::Threads(e.to_string()))?;
-    let found = pool.install(|| discover::discover(&config.paths));
-    let progress = progress::Progress::new(found.files.iter().map(|f| f.size).sum(), !config.quiet);
     let spill = SpillDir::new(out.path(), config.sort_memory);
+    let mut found = pool.install(|| discover::discover(&config.paths, &spill))?;
+    let progress = progress::Progress::new(found.bytes, !config.quiet);
+
+    // Read the files a batch at a time: the events go to the collector, the per-file results
+    // to problems.csv (in path order already) and to the manifest's sort.
     let collector = aggregate::Collector::new(&spill);
-    let mut reports =
-        pool.install(|| scan::scan_all(&found.files, &config.selection, &progress, &collector));
+    let mut problems_table = out.table(report::problems::NAME, &report::problems::HEADER)?;
+    let mut manifest_rows = Sorter::new(&spill, report::manifest::order);
+    let mut summary = Summary::default();
+    let mut links = Vec::new();
+    // The files of a batch are read largest first, in parallel; between batches only their
+    // per-file results are kept (sorted on disk if need be).
+    let mut batch: Vec<InputFile> = Vec::with_capacity(config.file_batch);
+    let mut first = 0u32;
+    loop {
+        batch.clear();
+        found.next_files(&mut batch, config.file_batch)?;
+        if batch.is_empty() {
+            break;
+        }
+        let reports = pool
+            .install(|| scan::scan_all(&batch, first, &config.selection, &progress, &collector));
+        for (file, mut r) in batch.iter().zip(reports) {
+            links.append(&mut r.links);
+            report::problems::rows(&mut problems_table, file, &r)?;
+            summary.add_file(file, &r);
+            manifest_rows.push(report::manifest::Row::file(file, &r))?;
+        }
+        first += batch.len() as u32;
+    }
     progress.finish();
-    let links = reports
-        .iter_mut()
-        .flat_map(|r| std::mem::take(&mut r.links))
-        .collect();
-    let (archive, events) =
-        aggregate::build(collector, links, &config.selection, reports.len(), &spill)?;
+    problems_table.close()?;
+    for w in &found.problems {
+        summary.add_walk_problem(w);
+        manifest_rows.push(report::manifest::Row::walk(w))?;
+    }
+    let (archive, events) = aggregate::build(collector, links, &config.selection, &spill)?;
     let names = config.event_names(archive.names.iter().map(String::as_str));
 
-    // Every report is opened now, in the order they are renamed into place (the manifest
-    // last). events.csv is written as the archive streams by, feeding the timeline and
-    // findings sorts, while the problems and the manifest are written beside it; then the
-    // timelines (and users) and the findings are written side by side.
+    // events.csv is written as the archive streams by, feeding the timeline and findings
+    // sorts, while the manifest is written beside it; then the timelines (and users) and the
+    // findings are written side by side.
     let users_header = report::users::header(&names);
     let users_header: Vec<&str> = users_header.iter().map(String::as_str).collect();
     let events_table = out.table(report::events::NAME, &report::events::HEADER)?;
     let timeline_table = out.table(report::timeline::NAME, &report::timeline::HEADER)?;
     let users_table = out.table(report::users::NAME, &users_header)?;
     let findings_table = out.table(report::findings::NAME, &report::findings::HEADER)?;
-    let problems_table = out.table(report::problems::NAME, &report::problems::HEADER)?;
     let manifest_table = out.table(report::manifest::NAME, &report::manifest::HEADER)?;
     let (streamed, listed) = pool.install(|| {
         rayon::join(
+            || stream_events(events, events_table, &names, &spill, config.findings),
             || {
-                stream_events(
-                    events,
-                    events_table,
-                    &found.files,
-                    &names,
-                    &spill,
-                    config.findings,
-                )
-            },
-            || {
-                report::problems::write(problems_table, &found.files, &reports).and(
-                    report::manifest::write(
-                        manifest_table,
-                        &found.files,
-                        &reports,
-                        &found.problems,
-                        &archive,
-                    ),
-                )
+                manifest_rows
+                    .finish()
+                    .and_then(|rows| report::manifest::write(manifest_table, rows, &archive))
             },
         )
     });
@@ -131,17 +140,9 @@ pub fn run(config: &Config) -> Result<Summary, Error> {
         .to_string();
     let written = out.commit()?;
 
-    let mut summary = Summary::new(
-        &found.files,
-        &reports,
-        &found.problems,
-        &archive,
-        &per_name,
-        people,
-        &names,
-        manifest,
-        config.threads,
-    );
+    summary.add_results(&archive, &per_name, people, &names);
+    summary.manifest = manifest;
+    summary.threads = config.threads;
     summary.reports = written.iter().map(|p| p.display().to_string()).collect();
     summary.rules = tally
         .per_rule()
@@ -170,7 +171,6 @@ struct Streamed<'d> {
 fn stream_events<'d>(
     mut events: Events,
     mut table: Table,
-    files: &[InputFile],
     names: &[String],
     spill: &'d SpillDir,
     settings: findings::Settings,
@@ -184,7 +184,7 @@ fn stream_events<'d>(
     let mut entries = Sorter::new(spill, timeline::order);
     let mut findings = Findings::new(spill, settings);
     while let Some(r) = events.pop()? {
-        report::events::row(&mut table, &r, files)?;
+        report::events::row(&mut table, &r)?;
         if let Some(&i) = columns.get(r.event.name.as_str()) {
             per_name[i] += 1;
         }

@@ -39,60 +39,55 @@ pub struct Summary {
 }
 
 impl Summary {
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        files: &[InputFile],
-        reports: &[FileReport],
-        walk: &[WalkProblem],
+    /// Counts one input file, as it is read.
+    pub fn add_file(&mut self, file: &InputFile, r: &FileReport) {
+        self.files += 1;
+        match r.status {
+            Status::Ok => self.ok += 1,
+            Status::Partial => self.partial += 1,
+            Status::Unreadable => self.unreadable += 1,
+            Status::Skipped => self.skipped += 1,
+        }
+        self.bytes += r.bytes;
+        self.records += r.records;
+        self.matched += r.matched;
+        if matches!(r.status, Status::Partial | Status::Unreadable) {
+            self.warnings.push(format!(
+                "{}: {}: {}",
+                file.display,
+                r.status.as_str(),
+                r.error
+            ));
+        }
+    }
+
+    /// Counts a path that could not be walked.
+    pub fn add_walk_problem(&mut self, w: &WalkProblem) {
+        self.files += 1;
+        self.unreadable += 1;
+        self.warnings
+            .push(format!("{}: unreadable: {}", w.display, w.message));
+    }
+
+    /// Adds what the reports found (`per_name` aligned with `names`).
+    pub fn add_results(
+        &mut self,
         archive: &Archive,
         per_name: &[u64],
         people: People,
         names: &[String],
-        manifest: String,
-        threads: usize,
-    ) -> Summary {
-        let mut s = Summary {
-            files: files.len() + walk.len(),
-            manifest,
-            threads,
-            ..Summary::default()
-        };
-        for r in reports {
-            match r.status {
-                Status::Ok => s.ok += 1,
-                Status::Partial => s.partial += 1,
-                Status::Unreadable => s.unreadable += 1,
-                Status::Skipped => s.skipped += 1,
-            }
-            s.bytes += r.bytes;
-            s.records += r.records;
-            s.matched += r.matched;
-            if matches!(r.status, Status::Partial | Status::Unreadable) {
-                s.warnings.push(format!(
-                    "{}: {}: {}",
-                    files[r.file as usize].display,
-                    r.status.as_str(),
-                    r.error
-                ));
-            }
-        }
-        s.unreadable += walk.len();
-        s.warnings.extend(
-            walk.iter()
-                .map(|w| format!("{}: unreadable: {}", w.display, w.message)),
-        );
-        s.warnings.sort();
-        s.reported = archive.reported as usize;
-        s.duplicates = archive.duplicates;
-        s.conflicts = archive.conflicts;
-        s.per_name = names
+    ) {
+        self.warnings.sort();
+        self.reported = archive.reported as usize;
+        self.duplicates = archive.duplicates;
+        self.conflicts = archive.conflicts;
+        self.per_name = names
             .iter()
             .cloned()
             .zip(per_name.iter().copied())
             .collect();
-        s.users = people.users;
-        s.accounts = people.accounts;
-        s
+        self.users = people.users;
+        self.accounts = people.accounts;
     }
 
     /// Whether every input was read completely (exit status 0 rather than 3).

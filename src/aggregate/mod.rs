@@ -17,7 +17,7 @@ pub mod timeline;
 pub mod users;
 
 use std::cmp::Ordering;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use crate::error::Error;
 use crate::event::Event;
@@ -139,8 +139,8 @@ pub struct Archive {
     pub duplicates: u64,
     /// eventIDs with more than one content.
     pub conflicts: u64,
-    /// Indexed like the input files.
-    pub tallies: Vec<FileTally>,
+    /// By input file index; files without duplicates or conflicts are not listed.
+    pub tallies: HashMap<u32, FileTally>,
     /// The distinct event names reported.
     pub names: BTreeSet<String>,
 }
@@ -167,16 +167,12 @@ pub fn build(
     collected: Collector<'_>,
     links: Vec<MfaLink>,
     selection: &Selection,
-    files: usize,
     dir: &SpillDir,
 ) -> Result<(Archive, Events), Error> {
     let links = Links::new(links);
     let mut deliveries = collected.deliveries.finish()?;
     let mut dedup = Dedup {
-        archive: Archive {
-            tallies: vec![FileTally::default(); files],
-            ..Archive::default()
-        },
+        archive: Archive::default(),
         sorted: Sorter::new(dir, report_order),
         same_id: Vec::new(),
     };
@@ -233,7 +229,7 @@ impl Dedup<'_> {
         if conflict {
             archive.conflicts += 1;
             for e in &same_id {
-                archive.tallies[e.origin.file as usize].conflicts += 1;
+                archive.tallies.entry(e.origin.file).or_default().conflicts += 1;
             }
         }
         let mut group = same_id.into_iter().peekable();
@@ -242,7 +238,11 @@ impl Dedup<'_> {
             while let Some(repeat) = group.next_if(|n| n.fingerprint == kept.fingerprint) {
                 copies += 1;
                 archive.duplicates += 1;
-                archive.tallies[repeat.origin.file as usize].duplicates += 1;
+                archive
+                    .tallies
+                    .entry(repeat.origin.file)
+                    .or_default()
+                    .duplicates += 1;
             }
             archive.reported += 1;
             if !archive.names.contains(&kept.name) {
@@ -325,8 +325,7 @@ mod tests {
                 collector.add(events.clone());
             }
             let selection = Selection::new(EventSet::All);
-            let (archive, mut events) =
-                build(collector, links.clone(), &selection, files.len(), &dir).unwrap();
+            let (archive, mut events) = build(collector, links.clone(), &selection, &dir).unwrap();
             let mut reported = Vec::new();
             while let Some(r) = events.pop().unwrap() {
                 reported.push(r);
@@ -386,16 +385,22 @@ mod tests {
         );
         assert_eq!(
             archive.tallies,
-            [
-                FileTally {
-                    duplicates: 0,
-                    conflicts: 1
-                },
-                FileTally {
-                    duplicates: 1,
-                    conflicts: 1
-                }
-            ]
+            HashMap::from([
+                (
+                    0,
+                    FileTally {
+                        duplicates: 0,
+                        conflicts: 1
+                    }
+                ),
+                (
+                    1,
+                    FileTally {
+                        duplicates: 1,
+                        conflicts: 1
+                    }
+                )
+            ])
         );
         assert_eq!(
             archive.names.into_iter().collect::<Vec<_>>(),

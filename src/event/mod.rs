@@ -11,6 +11,8 @@ pub mod raw;
 mod stored;
 pub mod time;
 
+use std::sync::Arc;
+
 use fingerprint::Fingerprint;
 use raw::RawItem;
 use time::Timestamp;
@@ -69,6 +71,8 @@ pub struct Event {
     pub event_id: String,
     pub request_id: String,
     pub origin: Origin,
+    /// The input file's path as the reports show it (shared by the events of one file).
+    pub source_file: Arc<str>,
     /// The record's content, for telling duplicates from conflicts.
     pub fingerprint: Fingerprint,
 }
@@ -158,6 +162,7 @@ impl Event {
             event_id: raw.event_id.or_empty().to_owned(),
             request_id: raw.request_id.or_empty().to_owned(),
             origin,
+            source_file: Arc::from(""),
             fingerprint: Fingerprint::default(),
         }
     }

@@ -1,5 +1,7 @@
 //! Events in the byte form of the external sort's runs (see [`crate::spill`]).
 
+use std::sync::Arc;
+
 use super::fingerprint::Fingerprint;
 use super::{Actor, Event, Origin};
 use crate::spill::{Decoder, Encoder, Spill};
@@ -30,7 +32,8 @@ impl Event {
         ]
         .iter()
         .map(|s| s.capacity())
-        .sum()
+        .sum::<usize>()
+            + self.source_file.len()
     }
 }
 
@@ -67,6 +70,7 @@ impl Spill for Event {
         }
         out.u64(u64::from(self.origin.file));
         out.u64(self.origin.record);
+        out.str(&self.source_file);
         out.u128(self.fingerprint.0);
     }
 
@@ -100,6 +104,7 @@ impl Spill for Event {
                 file: d.u32()?,
                 record: d.u64()?,
             },
+            source_file: Arc::from(d.str()?),
             fingerprint: Fingerprint(d.u128()?),
         })
     }
@@ -119,6 +124,7 @@ mod tests {
             record: 1 << 40,
         };
         e.fingerprint = Fingerprint(u128::MAX / 3);
+        e.source_file = Arc::from("AWSLogs/1/CloudTrail/us-east-1/x.json.gz");
         let mut out = Encoder::default();
         e.encode(&mut out);
         let mut d = Decoder::new(out.as_bytes());

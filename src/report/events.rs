@@ -2,7 +2,6 @@
 
 use super::Table;
 use crate::aggregate::Reported;
-use crate::discover::InputFile;
 use crate::error::Error;
 use crate::event::time;
 
@@ -37,7 +36,7 @@ pub const HEADER: [&str; 25] = [
 ];
 
 /// Writes the row of one event (the events come in report order).
-pub fn row(t: &mut Table, r: &Reported, files: &[InputFile]) -> Result<(), Error> {
+pub fn row(t: &mut Table, r: &Reported) -> Result<(), Error> {
     {
         let e = &r.event;
         let mfa = match e.actor.mfa {
@@ -67,7 +66,7 @@ pub fn row(t: &mut Table, r: &Reported, files: &[InputFile]) -> Result<(), Error
             .text(&e.error_message)
             .text(&e.event_id)
             .text(&e.request_id)
-            .text(&files[e.origin.file as usize].display)
+            .text(&e.source_file)
             .num(e.origin.record)
             .num(r.copies)
             .flag(r.conflict)

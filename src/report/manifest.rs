@@ -1,10 +1,13 @@
 //! manifest.csv: one row per file found, read or not, so an investigator can prove coverage.
 
+use std::cmp::Ordering;
+
 use super::Table;
 use crate::aggregate::Archive;
 use crate::discover::{InputFile, WalkProblem};
 use crate::error::Error;
-use crate::scan::file::FileReport;
+use crate::scan::file::{FileKind, FileReport, Status};
+use crate::spill::{Decoder, Encoder, Merged, Spill};
 
 pub const NAME: &str = "manifest.csv";
 
@@ -23,32 +26,139 @@ pub const HEADER: [&str; 12] = [
     "note",
 ];
 
-pub fn write(
-    mut t: Table,
-    files: &[InputFile],
-    reports: &[FileReport],
-    walk: &[WalkProblem],
-    archive: &Archive,
-) -> Result<(), Error> {
-    let mut rows: Vec<(&str, Option<&FileReport>, &str)> = reports
-        .iter()
-        .map(|r| (files[r.file as usize].display.as_str(), Some(r), ""))
-        .collect();
-    rows.extend(
-        walk.iter()
-            .map(|w| (w.display.as_str(), None, w.message.as_str())),
-    );
-    rows.sort_by(|a, b| a.0.cmp(b.0));
-    for (path, report, walk_error) in rows {
-        match report {
+/// One row of the manifest, waiting for the duplicate counts (known once every file is read).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    path: String,
+    /// The file's report; `None` for a path that could not be walked.
+    file: Option<FileRow>,
+    walk_error: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct FileRow {
+    index: u32,
+    kind: FileKind,
+    status: Status,
+    format: String,
+    bytes: u64,
+    records: u64,
+    matched: u64,
+    undecodable: u64,
+    error: String,
+    note: String,
+}
+
+impl Row {
+    pub fn file(file: &InputFile, r: &FileReport) -> Row {
+        Row {
+            path: file.display.clone(),
+            file: Some(FileRow {
+                index: r.file,
+                kind: r.kind,
+                status: r.status,
+                format: r.format.clone(),
+                bytes: r.bytes,
+                records: r.records,
+                matched: r.matched,
+                undecodable: r.undecodable,
+                error: r.error.clone(),
+                note: r.note.clone(),
+            }),
+            walk_error: String::new(),
+        }
+    }
+
+    pub fn walk(problem: &WalkProblem) -> Row {
+        Row {
+            path: problem.display.clone(),
+            file: None,
+            walk_error: problem.message.clone(),
+        }
+    }
+}
+
+/// Manifest order: by path (files before walk problems of the same path).
+pub fn order(a: &Row, b: &Row) -> Ordering {
+    let key = |r: &Row| r.file.as_ref().map_or(u64::MAX, |f| u64::from(f.index));
+    (&a.path, key(a), &a.walk_error).cmp(&(&b.path, key(b), &b.walk_error))
+}
+
+impl Spill for Row {
+    fn weight(&self) -> usize {
+        let f = self.file.as_ref();
+        self.path.capacity()
+            + self.walk_error.capacity()
+            + f.map_or(0, |f| {
+                f.format.capacity() + f.error.capacity() + f.note.capacity()
+            })
+    }
+
+    fn encode(&self, out: &mut Encoder) {
+        out.str(&self.path);
+        out.str(&self.walk_error);
+        out.bool(self.file.is_some());
+        if let Some(f) = &self.file {
+            out.u64(u64::from(f.index));
+            out.u64(f.kind as u64);
+            out.u64(f.status as u64);
+            out.str(&f.format);
+            for n in [f.bytes, f.records, f.matched, f.undecodable] {
+                out.u64(n);
+            }
+            out.str(&f.error);
+            out.str(&f.note);
+        }
+    }
+
+    fn decode(d: &mut Decoder<'_>) -> Option<Row> {
+        let path = d.string()?;
+        let walk_error = d.string()?;
+        let file = if d.bool()? {
+            Some(FileRow {
+                index: d.u32()?,
+                kind: match d.u64()? {
+                    0 => FileKind::Log,
+                    1 => FileKind::Digest,
+                    2 => FileKind::Insight,
+                    3 => FileKind::Lake,
+                    4 => FileKind::Other,
+                    _ => return None,
+                },
+                status: match d.u64()? {
+                    0 => Status::Ok,
+                    1 => Status::Partial,
+                    2 => Status::Unreadable,
+                    3 => Status::Skipped,
+                    _ => return None,
+                },
+                format: d.string()?,
+                bytes: d.u64()?,
+                records: d.u64()?,
+                matched: d.u64()?,
+                undecodable: d.u64()?,
+                error: d.string()?,
+                note: d.string()?,
+            })
+        } else {
+            None
+        };
+        Some(Row {
+            path,
+            file,
+            walk_error,
+        })
+    }
+}
+
+/// Writes the rows, sorted, with each file's duplicates and conflicts from the archive.
+pub fn write(mut t: Table, mut rows: Merged<Row>, archive: &Archive) -> Result<(), Error> {
+    while let Some(row) = rows.pop()? {
+        match &row.file {
             Some(r) => {
-                let tally = archive
-                    .tallies
-                    .get(r.file as usize)
-                    .copied()
-                    .unwrap_or_default();
+                let tally = archive.tallies.get(&r.index).copied().unwrap_or_default();
                 t.row()
-                    .text(path)
+                    .text(&row.path)
                     .text(r.kind.as_str())
                     .text(r.status.as_str())
                     .num(r.bytes)
@@ -64,7 +174,7 @@ pub fn write(
             }
             None => t
                 .row()
-                .text(path)
+                .text(&row.path)
                 .text("other")
                 .text("unreadable")
                 .num(0u64)
@@ -74,7 +184,7 @@ pub fn write(
                 .num(0u64)
                 .num(0u64)
                 .num(0u64)
-                .text(walk_error)
+                .text(&row.walk_error)
                 .text("")
                 .finish()?,
         }

@@ -21,6 +21,17 @@ use std::path::{Path, PathBuf};
 
 use crate::error::Error;
 
+/// The order reports are renamed into place: the manifest, which vouches for the others,
+/// last.
+pub const RENAME_ORDER: [&str; 6] = [
+    events::NAME,
+    timeline::NAME,
+    users::NAME,
+    findings::NAME,
+    problems::NAME,
+    manifest::NAME,
+];
+
 /// The output directory of a run and the reports waiting to be renamed into it.
 #[derive(Debug)]
 pub struct OutputDir {
@@ -82,8 +93,15 @@ impl OutputDir {
         Ok(table)
     }
 
-    /// Renames every finished report into place.
-    pub fn commit(self) -> Result<Vec<PathBuf>, Error> {
+    /// Renames every finished report into place, in [`RENAME_ORDER`] (the manifest last).
+    pub fn commit(mut self) -> Result<Vec<PathBuf>, Error> {
+        let rank = |p: &Path| {
+            RENAME_ORDER
+                .iter()
+                .position(|n| p.file_name() == Some(std::ffi::OsStr::new(n)))
+                .unwrap_or(0)
+        };
+        self.pending.sort_by_key(|(_, final_path)| rank(final_path));
         let mut written = Vec::new();
         for (temp, final_path) in self.pending {
             fs::rename(&temp, &final_path).map_err(|source| Error::Output {

@@ -9,10 +9,11 @@ pub const NAME: &str = "problems.csv";
 
 pub const HEADER: [&str; 4] = ["path", "record", "byte_offset", "problem"];
 
-pub fn write(mut t: Table, files: &[InputFile], reports: &[FileReport]) -> Result<(), Error> {
+/// Writes the rows of one file (the files come in path order).
+pub fn rows(t: &mut Table, file: &InputFile, r: &FileReport) -> Result<(), Error> {
     let opt = |n: Option<u64>| n.map(|n| n.to_string()).unwrap_or_default();
-    for r in reports {
-        let path = &files[r.file as usize].display;
+    {
+        let path = &file.display;
         for p in &r.problems {
             t.row()
                 .text(path)
@@ -32,5 +33,5 @@ pub fn write(mut t: Table, files: &[InputFile], reports: &[FileReport]) -> Resul
                 .finish()?;
         }
     }
-    t.close()
+    Ok(())
 }

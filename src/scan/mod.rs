@@ -1,10 +1,12 @@
-//! Scanning: every input file read in parallel, results gathered in input order.
+//! Scanning: input files read in parallel, a batch at a time, results gathered in input order.
 //!
 //! Each worker thread owns its buffers ([`file::Worker`]). Large files start first so the
 //! threads finish together; the results are put back in the sorted input order, so the output
 //! never depends on the number of threads or on scheduling.
 
 pub mod file;
+
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
@@ -14,10 +16,11 @@ use crate::filter::Selection;
 use crate::progress::Progress;
 use file::{FileReport, Worker};
 
-/// Scans `files` on the current rayon pool. The selected events of each file go to
-/// `collector` as soon as the file is read; the reports keep the rest.
+/// Scans `files` on the current rayon pool, numbering them from `first`. The selected events
+/// of each file go to `collector` as soon as the file is read; the reports keep the rest.
 pub fn scan_all(
     files: &[InputFile],
+    first: u32,
     selection: &Selection,
     progress: &Progress,
     collector: &Collector<'_>,
@@ -30,8 +33,15 @@ pub fn scan_all(
         .map_init(
             || Worker::new(selection, &prefilter),
             |worker, &i| {
-                let mut report = worker.scan(i as u32, &files[i]);
-                collector.add(std::mem::take(&mut report.events));
+                let mut report = worker.scan(first + i as u32, &files[i]);
+                let mut events = std::mem::take(&mut report.events);
+                if !events.is_empty() {
+                    let path: Arc<str> = Arc::from(files[i].display.as_str());
+                    for e in &mut events {
+                        e.source_file = Arc::clone(&path);
+                    }
+                }
+                collector.add(events);
                 progress.file_done(files[i].size);
                 report
             },

@@ -52,8 +52,13 @@ impl Encoder {
     }
 
     pub fn str(&mut self, s: &str) {
-        self.u64(s.len() as u64);
-        self.bytes.extend_from_slice(s.as_bytes());
+        self.bytes(s.as_bytes());
+    }
+
+    /// Length-prefixed bytes.
+    pub fn bytes(&mut self, b: &[u8]) {
+        self.u64(b.len() as u64);
+        self.bytes.extend_from_slice(b);
     }
 
     pub fn time(&mut self, t: Option<Timestamp>) {
@@ -132,13 +137,18 @@ impl<'a> Decoder<'a> {
     }
 
     pub fn str(&mut self) -> Option<&'a str> {
+        std::str::from_utf8(self.bytes()?).ok()
+    }
+
+    /// Length-prefixed bytes.
+    pub fn bytes(&mut self) -> Option<&'a [u8]> {
         let len = usize::try_from(self.u64()?).ok()?;
         if len > self.bytes.len() {
             return None;
         }
-        let (text, rest) = self.bytes.split_at(len);
+        let (head, rest) = self.bytes.split_at(len);
         self.bytes = rest;
-        std::str::from_utf8(text).ok()
+        Some(head)
     }
 
     pub fn string(&mut self) -> Option<String> {

@@ -4,6 +4,8 @@ mod findings;
 mod fuzz_seeds;
 mod harness;
 mod invariants;
+#[cfg(target_os = "linux")]
+mod memory;
 mod resilience;
 mod respelling;
 mod scan;

@@ -370,6 +370,7 @@ fn scan(dir: &Path, events: EventSet, sort_memory: usize) -> Vec<BTreeMap<String
         quiet: true,
         findings: trailsift::findings::Settings::default(),
         sort_memory,
+        file_batch: 8192,
     };
     let summary = trailsift::run(&config).unwrap();
     assert!(summary.complete(), "{:?}", summary.warnings);

@@ -62,8 +62,9 @@ fn summary(run: &Run) -> String {
 }
 
 #[test]
-fn results_sorted_on_disk_give_the_same_bytes() {
-    // A few hundred bytes per sort: every event is a run of its own, merged in several levels.
+fn results_sorted_on_disk_and_files_read_in_batches_give_the_same_bytes() {
+    // A few hundred bytes per sort: every event and every file is a run of its own, merged in
+    // several levels; the files are read seven at a time.
     for (input, extra) in [
         ("sample-logs", None),
         ("tests/fixtures/public", None),
@@ -71,7 +72,7 @@ fn results_sorted_on_disk_give_the_same_bytes() {
     ] {
         let args: Vec<&str> = [input].into_iter().chain(extra).collect();
         let memory = scan(&args);
-        let disk = scan(&[&args[..], &["--sort-memory", "300"]].concat());
+        let disk = scan(&[&args[..], &["--sort-memory", "300", "--file-batch", "7"]].concat());
         assert_eq!(memory.code, disk.code, "{}", disk.stderr);
         for name in REPORTS {
             assert_eq!(

@@ -1,0 +1,122 @@
+//! Memory is bounded by the sorts' budget, not by the number of events or files.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+/// Writes `files` gzipped log files of `per_file` credential events each.
+fn dump(root: &std::path::Path, files: usize, per_file: usize) {
+    for f in 0..files {
+        let dir = root.join(format!(
+            "AWSLogs/111122223333/CloudTrail/us-east-1/2026/03/{:02}",
+            1 + f % 28
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let records: Vec<String> = (0..per_file)
+            .map(|r| {
+                let n = f * per_file + r;
+                format!(
+                    r#"{{"eventVersion":"1.09","userIdentity":{{"type":"IAMUser","principalId":"AIDA{n:016}","arn":"arn:aws:iam::111122223333:user/admin-{a}","accountId":"111122223333","accessKeyId":"ASIA{n:016}","userName":"admin-{a}","sessionContext":{{"attributes":{{"creationDate":"2026-03-01T00:00:00Z","mfaAuthenticated":"false"}}}}}},"eventTime":"2026-03-{d:02}T{h:02}:{m:02}:{s:02}Z","eventSource":"iam.amazonaws.com","eventName":"UpdateAccessKey","awsRegion":"us-east-1","sourceIPAddress":"198.51.100.{ip}","userAgent":"aws-cli/2.15.0 Python/3.11.6 Linux/6.1 exe/x86_64.amzn.2023","requestParameters":{{"userName":"user-{u}","accessKeyId":"AKIA{n:016}","status":"{status}"}},"responseElements":null,"requestID":"{n:08}-1111-2222-3333-444455556666","eventID":"{n:08}-aaaa-bbbb-cccc-ddddeeeeffff","readOnly":false,"eventType":"AwsApiCall","managementEvent":true,"recipientAccountId":"111122223333","eventCategory":"Management"}}"#,
+                    a = n % 7,
+                    u = n % 997,
+                    d = 1 + f % 28,
+                    h = r % 24,
+                    m = n % 60,
+                    s = (n / 60) % 60,
+                    ip = n % 250,
+                    status = if n.is_multiple_of(2) { "Inactive" } else { "Active" },
+                )
+            })
+            .collect();
+        let json = format!(r#"{{"Records":[{}]}}"#, records.join(","));
+        let file = std::fs::File::create(
+            dir.join(format!("111122223333_CloudTrail_us-east-1_{f}.json.gz")),
+        )
+        .unwrap();
+        let mut gz = flate2::write::GzEncoder::new(file, flate2::Compression::fast());
+        gz.write_all(json.as_bytes()).unwrap();
+        gz.finish().unwrap();
+    }
+}
+
+/// Runs a scan and returns its exit code and its own peak resident set, in bytes.
+///
+/// Read from the child's `VmHWM` while it runs (the peak of its own address space), not from
+/// its rusage: a child spawned by vfork reports the larger of its peak and its parent's (the
+/// test process, whose size depends on the tests running beside this one).
+fn peak_rss(args: &[&str]) -> (i32, u64) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_trailsift"))
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let status = format!("/proc/{}/status", child.id());
+    let mut peak = 0;
+    loop {
+        // The high-water mark only grows; the last reading before exit is the peak, up to
+        // what the last few milliseconds added (the end of a run frees, it does not grow).
+        if let Ok(text) = std::fs::read_to_string(&status)
+            && let Some(kb) = text
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        {
+            peak = peak.max(kb * 1024);
+        }
+        if let Some(exit) = child.try_wait().unwrap() {
+            assert!(peak > 0, "no reading of the child's memory");
+            return (exit.code().unwrap_or(-1), peak);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+}
+
+#[test]
+fn a_large_result_is_sorted_on_disk_within_the_budget() {
+    // 60,000 selected events (~1.5 KB each in memory) in 300 files.
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("dump");
+    dump(&root, 300, 200);
+    let root = root.to_str().unwrap();
+    let out = |name: &str| tmp.path().join(name).to_str().unwrap().to_owned();
+
+    let (code, held) = peak_rss(&[
+        "scan",
+        root,
+        "--out",
+        &out("held"),
+        "--quiet",
+        "--threads",
+        "2",
+        "--sort-memory",
+        "1G",
+    ]);
+    assert_eq!(code, 0);
+    let (code, sorted) = peak_rss(&[
+        "scan",
+        root,
+        "--out",
+        &out("sorted"),
+        "--quiet",
+        "--threads",
+        "2",
+        "--sort-memory",
+        "1M",
+    ]);
+    assert_eq!(code, 0);
+    eprintln!(
+        "peak RSS: {} MiB held in memory, {} MiB sorted on disk",
+        held >> 20,
+        sorted >> 20
+    );
+    assert!(held > 80 << 20, "held in memory: {} MiB", held >> 20);
+    assert!(sorted < 48 << 20, "sorted on disk: {} MiB", sorted >> 20);
+    for report in crate::harness::REPORTS {
+        let read = |dir: &str| std::fs::read(std::path::Path::new(&out(dir)).join(report)).unwrap();
+        assert!(read("held") == read("sorted"), "{report}");
+    }
+    let events =
+        std::fs::read_to_string(std::path::Path::new(&out("sorted")).join("events.csv")).unwrap();
+    assert_eq!(events.lines().count(), 60_001);
+}
