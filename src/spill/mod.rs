@@ -23,10 +23,11 @@ pub use codec::{Decoder, Encoder, Spill};
 
 use crate::error::Error;
 
-/// How many runs one merge reads at once; more are first merged in groups of this many.
-const FAN_IN: usize = 64;
-/// Read and write buffer of each run.
-const RUN_BUFFER: usize = 64 << 10;
+/// How many sources one merge reads at once; when there are more runs, just enough of them
+/// are first merged into one to bring the count down.
+const FAN_IN: usize = 128;
+/// Read and write buffer of each run (a merge of `FAN_IN` runs holds 4 MiB of them).
+const RUN_BUFFER: usize = 32 << 10;
 
 /// A total order on items.
 pub type Order<T> = fn(&T, &T) -> Ordering;
@@ -143,9 +144,11 @@ impl<'d, T: Spill> Sorter<'d, T> {
 
     /// Every item pushed, in order.
     pub fn finish(mut self) -> Result<Merged<T>, Error> {
-        // Too many runs to read at once: merge them in groups first.
+        // Too many runs to read at once (with the items still in memory): merge as few of
+        // them as brings the count down, so that most of the data is written only once.
         while self.runs.len() >= FAN_IN {
-            let group: Vec<PathBuf> = self.runs.drain(..FAN_IN).collect();
+            let k = (self.runs.len() - FAN_IN + 2).min(FAN_IN);
+            let group: Vec<PathBuf> = self.runs.drain(..k).collect();
             let sources = group
                 .into_iter()
                 .map(|p| RunReader::open(self.dir, p).map(Source::Run))
@@ -436,7 +439,7 @@ mod tests {
     #[test]
     fn spilled_runs_merge_back_in_order_and_are_removed() {
         let tmp = tempfile::tempdir().unwrap();
-        // About three items per run: more runs than one merge reads, so merged in two levels.
+        // About three items per run: more runs than one merge reads, so merged in levels.
         let dir = SpillDir::new(tmp.path(), 100);
         let mut s = Sorter::new(&dir, by_key);
         for i in items(1000) {
