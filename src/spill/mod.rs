@@ -323,7 +323,6 @@ impl<T> Ord for Head<T> {
 pub struct Merged<T> {
     sources: Vec<Source<T>>,
     heap: BinaryHeap<Head<T>>,
-    order: Order<T>,
 }
 
 impl<T: Spill> Merged<T> {
@@ -340,11 +339,7 @@ impl<T: Spill> Merged<T> {
                 }
             }
         }
-        Ok(Merged {
-            sources,
-            heap,
-            order,
-        })
+        Ok(Merged { sources, heap })
     }
 
     /// The next item in order, `None` at the end.
@@ -361,11 +356,6 @@ impl<T: Spill> Merged<T> {
             return Ok(Some(top));
         }
         Ok(Some(head.item))
-    }
-
-    /// The order of the stream.
-    pub fn order(&self) -> Order<T> {
-        self.order
     }
 }
 
