@@ -7,8 +7,8 @@ use super::{Actor, Event, Origin};
 use crate::spill::{Decoder, Encoder, Spill};
 
 impl Event {
-    /// Bytes the event's strings hold on the heap.
-    pub fn heap_bytes(&self) -> usize {
+    /// The event's text fields, in the order the runs store them.
+    fn texts(&self) -> [&String; 18] {
         let a = &self.actor;
         [
             &self.name,
@@ -30,10 +30,12 @@ impl Event {
             &self.event_id,
             &self.request_id,
         ]
-        .iter()
-        .map(|s| s.capacity())
-        .sum::<usize>()
-            + self.source_file.len()
+    }
+
+    /// Bytes the event's strings hold on the heap.
+    pub fn heap_bytes(&self) -> usize {
+        let texts: usize = self.texts().iter().map(|s| s.capacity()).sum();
+        texts + self.source_file.len()
     }
 }
 
@@ -44,30 +46,12 @@ impl Spill for Event {
 
     fn encode(&self, out: &mut Encoder) {
         out.time(self.time);
-        for s in [&self.name, &self.source, &self.account, &self.region] {
+        for s in self.texts() {
             out.str(s);
         }
-        let a = &self.actor;
-        for s in [&a.name, &a.kind, &a.arn, &a.access_key] {
-            out.str(s);
-        }
-        out.opt_bool(a.mfa);
-        out.bool(a.console);
-        out.bool(a.root);
-        for s in [
-            &self.target,
-            &self.access_key_id,
-            &self.key_status,
-            &self.mfa_serial,
-            &self.source_ip,
-            &self.user_agent,
-            &self.error_code,
-            &self.error_message,
-            &self.event_id,
-            &self.request_id,
-        ] {
-            out.str(s);
-        }
+        out.opt_bool(self.actor.mfa);
+        out.bool(self.actor.console);
+        out.bool(self.actor.root);
         out.u64(u64::from(self.origin.file));
         out.u64(self.origin.record);
         out.str(&self.source_file);
@@ -75,31 +59,56 @@ impl Spill for Event {
     }
 
     fn decode(d: &mut Decoder<'_>) -> Option<Event> {
+        let time = d.time()?;
+        let mut texts: [String; 18] = Default::default();
+        for t in &mut texts {
+            *t = d.string()?;
+        }
+        let [
+            name,
+            source,
+            account,
+            region,
+            actor_name,
+            kind,
+            arn,
+            access_key,
+            target,
+            access_key_id,
+            key_status,
+            mfa_serial,
+            source_ip,
+            user_agent,
+            error_code,
+            error_message,
+            event_id,
+            request_id,
+        ] = texts;
         Some(Event {
-            time: d.time()?,
-            name: d.string()?,
-            source: d.string()?,
-            account: d.string()?,
-            region: d.string()?,
+            time,
+            name,
+            source,
+            account,
+            region,
             actor: Actor {
-                name: d.string()?,
-                kind: d.string()?,
-                arn: d.string()?,
-                access_key: d.string()?,
+                name: actor_name,
+                kind,
+                arn,
+                access_key,
                 mfa: d.opt_bool()?,
                 console: d.bool()?,
                 root: d.bool()?,
             },
-            target: d.string()?,
-            access_key_id: d.string()?,
-            key_status: d.string()?,
-            mfa_serial: d.string()?,
-            source_ip: d.string()?,
-            user_agent: d.string()?,
-            error_code: d.string()?,
-            error_message: d.string()?,
-            event_id: d.string()?,
-            request_id: d.string()?,
+            target,
+            access_key_id,
+            key_status,
+            mfa_serial,
+            source_ip,
+            user_agent,
+            error_code,
+            error_message,
+            event_id,
+            request_id,
             origin: Origin {
                 file: d.u32()?,
                 record: d.u64()?,
@@ -113,6 +122,24 @@ impl Spill for Event {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn any_bytes_decode_without_panicking(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
+            let _ = Event::decode(&mut Decoder::new(&bytes));
+        }
+
+        #[test]
+        fn cut_runs_never_decode(cut in 0usize..1000) {
+            let e = crate::event::from_json(r#"{"eventName":"ChangePassword","eventID":"x","userIdentity":{"type":"IAMUser","userName":"a"}}"#);
+            let mut out = Encoder::default();
+            e.encode(&mut out);
+            let bytes = out.as_bytes();
+            let cut = cut % bytes.len();
+            prop_assert_eq!(Event::decode(&mut Decoder::new(&bytes[..cut])), None);
+        }
+    }
 
     #[test]
     fn every_field_survives_a_run() {
