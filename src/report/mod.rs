@@ -2,7 +2,8 @@
 //!
 //! Every report goes to a hidden temporary file in the output directory; only when all of them
 //! are complete and flushed are they renamed into place (the manifest last). A crash or Ctrl-C
-//! leaves `.name.csv.tmp` files behind, never a truncated `name.csv`.
+//! leaves `.name.csv.tmp` files (and a `.trailsift-sort-*` directory) behind, never a
+//! truncated `name.csv`; the next run with `--force` replaces or removes them.
 //!
 //! CSV is RFC 4180 (CRLF line ends, quotes only where needed), UTF-8 without a byte-order mark,
 //! one header row; every text cell goes through [`cell::cell`].
@@ -20,6 +21,9 @@ use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
 use crate::error::Error;
+
+/// The name of the directories the external sorts write their runs to (see [`crate::spill`]).
+pub const SPILL_PREFIX: &str = ".trailsift-sort-";
 
 /// The order reports are renamed into place: the manifest, which vouches for the others,
 /// last.
@@ -47,6 +51,17 @@ impl OutputDir {
             Ok(mut entries) => {
                 if !force && entries.next().is_some() {
                     return Err(Error::OutputNotEmpty(shown));
+                }
+                // Sort runs left by a run that was killed: theirs, not this one's.
+                for entry in fs::read_dir(dir).into_iter().flatten().flatten() {
+                    if entry
+                        .file_name()
+                        .as_encoded_bytes()
+                        .starts_with(SPILL_PREFIX.as_bytes())
+                        && entry.file_type().is_ok_and(|t| t.is_dir())
+                    {
+                        let _ = fs::remove_dir_all(entry.path());
+                    }
                 }
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {

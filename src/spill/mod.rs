@@ -69,7 +69,7 @@ impl SpillDir {
         let mut dir = self.dir.lock().unwrap_or_else(|p| p.into_inner());
         if dir.is_none() {
             let made = tempfile::Builder::new()
-                .prefix(".trailsift-sort-")
+                .prefix(crate::report::SPILL_PREFIX)
                 .tempdir_in(&self.parent)
                 .map_err(|e| self.error(&self.parent, e))?;
             *dir = Some(made);

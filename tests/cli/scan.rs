@@ -95,6 +95,24 @@ fn results_sorted_on_disk_and_files_read_in_batches_give_the_same_bytes() {
 }
 
 #[test]
+fn a_file_found_twice_is_read_once() {
+    // The same file as a root of its own and under a directory root, both spilled to disk.
+    let file = "sample-logs/AWSLogs/111122223333/CloudTrail/us-east-1/2026/03/03/111122223333_CloudTrail_us-east-1_20260303T0125Z_6M8ctr5H0nBScS2U.json.gz";
+    let once = scan(&["sample-logs"]);
+    let twice = scan(&[
+        "sample-logs",
+        file,
+        "sample-logs/AWSLogs",
+        "--sort-memory",
+        "300",
+    ]);
+    assert_eq!(twice.code, 0, "{}", twice.stderr);
+    for name in REPORTS {
+        assert_eq!(once.report(name), twice.report(name), "{name}");
+    }
+}
+
+#[test]
 fn every_record_is_accounted_for_with_all_events() {
     let run = scan(&["sample-logs", "--all-events"]);
     assert_eq!(run.code, 0);
@@ -130,9 +148,21 @@ fn an_output_directory_in_use_is_refused_without_force() {
         "{}",
         again.stderr
     );
+    // What a killed run leaves behind: a temporary report and a directory of sort runs.
+    std::fs::write(first.out.join(".events.csv.tmp"), "half").unwrap();
+    std::fs::create_dir(first.out.join(".trailsift-sort-killed")).unwrap();
+    std::fs::write(first.out.join(".trailsift-sort-killed/run-0"), "runs").unwrap();
     let forced = raw(&["scan", "sample-logs", "--out", out, "--force", "--quiet"]);
     assert_eq!(forced.code, 0, "{}", forced.stderr);
     assert!(forced.stdout.is_empty());
+    let mut left: Vec<String> = std::fs::read_dir(&first.out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    let mut reports = REPORTS.map(String::from).to_vec();
+    reports.sort();
+    assert_eq!(left, reports);
     assert_eq!(
         std::fs::read_to_string(first.out.join("events.csv")).unwrap(),
         first.report("events.csv")
