@@ -79,7 +79,7 @@ pub struct ScanArgs {
 
     /// Memory each of the external sorts of the results may fill before it sorts a run onto
     /// disk (in a hidden directory inside the output directory, removed at the end). Bytes, or
-    /// with a K, M or G suffix. Raising it can speed up --all-events on large dumps.
+    /// with a K, M or G suffix. The reports do not depend on it.
     #[arg(long, value_name = "SIZE", default_value = "32M", value_parser = parse_size)]
     pub sort_memory: usize,
 
