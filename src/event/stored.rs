@@ -7,7 +7,8 @@ use super::{Actor, Event, Origin};
 use crate::spill::{Decoder, Encoder, Spill};
 
 impl Event {
-    /// The event's text fields, in the order the runs store them.
+    /// The event's text fields, in the order the runs store them (the actor's flags go after
+    /// the first eight, the actor's own).
     fn texts(&self) -> [&String; 18] {
         let a = &self.actor;
         [
@@ -46,12 +47,16 @@ impl Spill for Event {
 
     fn encode(&self, out: &mut Encoder) {
         out.time(self.time);
-        for s in self.texts() {
+        let texts = self.texts();
+        for s in &texts[..8] {
             out.str(s);
         }
         out.opt_bool(self.actor.mfa);
         out.bool(self.actor.console);
         out.bool(self.actor.root);
+        for s in &texts[8..] {
+            out.str(s);
+        }
         out.u64(u64::from(self.origin.file));
         out.u64(self.origin.record);
         out.str(&self.source_file);
@@ -59,56 +64,32 @@ impl Spill for Event {
     }
 
     fn decode(d: &mut Decoder<'_>) -> Option<Event> {
-        let time = d.time()?;
-        let mut texts: [String; 18] = Default::default();
-        for t in &mut texts {
-            *t = d.string()?;
-        }
-        let [
-            name,
-            source,
-            account,
-            region,
-            actor_name,
-            kind,
-            arn,
-            access_key,
-            target,
-            access_key_id,
-            key_status,
-            mfa_serial,
-            source_ip,
-            user_agent,
-            error_code,
-            error_message,
-            event_id,
-            request_id,
-        ] = texts;
+        // Fields are read in the order they are written here, which is the encoded order.
         Some(Event {
-            time,
-            name,
-            source,
-            account,
-            region,
+            time: d.time()?,
+            name: d.string()?,
+            source: d.string()?,
+            account: d.string()?,
+            region: d.string()?,
             actor: Actor {
-                name: actor_name,
-                kind,
-                arn,
-                access_key,
+                name: d.string()?,
+                kind: d.string()?,
+                arn: d.string()?,
+                access_key: d.string()?,
                 mfa: d.opt_bool()?,
                 console: d.bool()?,
                 root: d.bool()?,
             },
-            target,
-            access_key_id,
-            key_status,
-            mfa_serial,
-            source_ip,
-            user_agent,
-            error_code,
-            error_message,
-            event_id,
-            request_id,
+            target: d.string()?,
+            access_key_id: d.string()?,
+            key_status: d.string()?,
+            mfa_serial: d.string()?,
+            source_ip: d.string()?,
+            user_agent: d.string()?,
+            error_code: d.string()?,
+            error_message: d.string()?,
+            event_id: d.string()?,
+            request_id: d.string()?,
             origin: Origin {
                 file: d.u32()?,
                 record: d.u64()?,

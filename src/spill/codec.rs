@@ -220,9 +220,10 @@ mod tests {
                 1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01, 0,
             ],
         ] {
+            // An overlong number, a length past the end, invalid UTF-8, a bad tag byte.
             let mut d = Decoder::new(bytes);
             let _ = (d.str(), d.u64(), d.bool(), d.time(), d.u128());
-            assert_eq!(Decoder::new(bytes).str().filter(|s| s.len() > 1), None);
+            assert_eq!(Decoder::new(bytes).str(), None, "{bytes:?}");
         }
     }
 }

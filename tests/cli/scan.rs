@@ -51,6 +51,18 @@ fn the_thread_count_never_changes_a_byte() {
     }
 }
 
+/// The output directory holds the reports and nothing else (no temporary files or runs).
+fn assert_only_reports(out: &std::path::Path) {
+    let mut left: Vec<String> = std::fs::read_dir(out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    let mut reports = REPORTS.map(String::from).to_vec();
+    reports.sort();
+    assert_eq!(left, reports);
+}
+
 /// The summary without its timing, the output directory written as `OUT`.
 fn summary(run: &Run) -> String {
     run.stdout
@@ -83,14 +95,7 @@ fn results_sorted_on_disk_and_files_read_in_batches_give_the_same_bytes() {
         }
         assert_eq!(summary(&memory), summary(&disk));
         // The runs are gone: only the reports are left in the output directory.
-        let mut left: Vec<String> = std::fs::read_dir(&disk.out)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        left.sort();
-        let mut reports = REPORTS.map(String::from).to_vec();
-        reports.sort();
-        assert_eq!(left, reports);
+        assert_only_reports(&disk.out);
     }
 }
 
@@ -155,14 +160,7 @@ fn an_output_directory_in_use_is_refused_without_force() {
     let forced = raw(&["scan", "sample-logs", "--out", out, "--force", "--quiet"]);
     assert_eq!(forced.code, 0, "{}", forced.stderr);
     assert!(forced.stdout.is_empty());
-    let mut left: Vec<String> = std::fs::read_dir(&first.out)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    left.sort();
-    let mut reports = REPORTS.map(String::from).to_vec();
-    reports.sort();
-    assert_eq!(left, reports);
+    assert_only_reports(&first.out);
     assert_eq!(
         std::fs::read_to_string(first.out.join("events.csv")).unwrap(),
         first.report("events.csv")
