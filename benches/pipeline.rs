@@ -7,12 +7,12 @@ use std::hint::black_box;
 use std::io::{Read, Write};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use trailsift::event::decode::decode;
+use trailsift::event::decode::{Found, decode};
 use trailsift::event::{Event, Origin};
 use trailsift::filter::{EventSet, Selection};
 use trailsift::frame::{Damage, Flow, Framer, Options, RecordBytes, Sink};
 use trailsift::input::inflate::Inflater;
-use trailsift::scan::file::Worker;
+use trailsift::scan::file::{Collected, Worker};
 use trailsift_tools::bench::{BenchSpec, file_body};
 
 /// One delivered file of the benchmark dump: ~415 records, ~630 KB of JSON, 0.2 % credential events.
@@ -139,8 +139,10 @@ fn stages(c: &mut Criterion) {
     g.bench_function("one credential record to an event", |b| {
         b.iter(|| {
             let mut events = Vec::new();
-            decode(black_box(record.as_bytes()), &mut |raw, _| {
-                events.push(Event::from_raw(raw, Origin { file: 0, record: 0 }))
+            decode(black_box(record.as_bytes()), &mut |found| {
+                if let Found::Record { raw, .. } = found {
+                    events.push(Event::from_raw(raw, Origin { file: 0, record: 0 }))
+                }
             })
             .unwrap();
             events
@@ -156,10 +158,16 @@ fn stages(c: &mut Criterion) {
     let mut fast = Worker::new(&default_sel, &pf_default);
     let mut full = Worker::new(&all_sel, &pf_all);
     g.bench_function("gzip file, default events", |b| {
-        b.iter(|| fast.scan_bytes(black_box(&gz)).matched)
+        b.iter(|| {
+            fast.scan_bytes(black_box(&gz), &Collected::default())
+                .matched
+        })
     });
     g.bench_function("gzip file, all events", |b| {
-        b.iter(|| full.scan_bytes(black_box(&gz)).matched)
+        b.iter(|| {
+            full.scan_bytes(black_box(&gz), &Collected::default())
+                .matched
+        })
     });
     g.finish();
 }

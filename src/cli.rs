@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::event::time::Timestamp;
 use crate::filter::EventSpec;
+use crate::report::Format;
 
 /// Fast offline analysis of AWS CloudTrail archives: who touched IAM credentials and MFA.
 #[derive(Debug, Parser)]
@@ -18,10 +19,11 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Read a CloudTrail dump and write per-user timelines and CSV reports.
+    /// Read a CloudTrail dump and write per-user timelines, findings and reports.
     ///
     /// Exit status: 0 every input was read; 3 reports were written but some inputs were
-    /// unreadable or only partly read (see manifest.csv); 1 fatal error; 2 usage error.
+    /// unreadable or only partly read (see manifest.csv); 1 fatal error; 2 usage error;
+    /// 130 and 143 interrupted by SIGINT (Ctrl-C) and SIGTERM.
     Scan(ScanArgs),
 }
 
@@ -61,8 +63,8 @@ pub struct ScanArgs {
     #[arg(long, value_name = "TIME", value_parser = parse_bound)]
     pub until: Option<Timestamp>,
 
-    /// Only this account (recipientAccountId); repeat for several.
-    #[arg(long = "account", value_name = "ID")]
+    /// Only this account (recipientAccountId, 12 digits); repeat for several.
+    #[arg(long = "account", value_name = "ID", value_parser = parse_account)]
     pub accounts: Vec<String>,
 
     /// Only this region (awsRegion); repeat for several.
@@ -74,8 +76,19 @@ pub struct ScanArgs {
     pub users: Vec<String>,
 
     /// Worker threads [default: all cores].
-    #[arg(long, short = 'j', value_name = "N")]
+    #[arg(long, short = 'j', value_name = "N", value_parser = parse_threads)]
     pub threads: Option<NonZeroUsize>,
+
+    /// Output formats, comma-separated or repeated: csv (the six reports), xlsx (report.xlsx,
+    /// the same tables with types kept), jsonl (events.jsonl, each event with its record),
+    /// timesketch (timesketch.jsonl).
+    #[arg(
+        long = "format",
+        value_name = "LIST",
+        value_delimiter = ',',
+        default_value = "csv"
+    )]
+    pub formats: Vec<Format>,
 
     /// Memory each of the external sorts of the results may fill before it sorts a run onto
     /// disk (in a hidden directory inside the output directory, removed at the end). Bytes, or
@@ -87,7 +100,7 @@ pub struct ScanArgs {
     #[arg(long, value_name = "N", default_value = "8192", hide = true)]
     pub file_batch: NonZeroUsize,
 
-    /// No summary, no progress bar, no per-file warnings (the exit status still tells).
+    /// No summary, no progress bar, no warnings (the exit status still tells).
     #[arg(long, short)]
     pub quiet: bool,
 
@@ -112,6 +125,31 @@ pub struct ScanArgs {
         help_heading = "Findings"
     )]
     pub burst_minutes: NonZeroU32,
+}
+
+/// An AWS account id: twelve digits.
+fn parse_account(s: &str) -> Result<String, String> {
+    let s = s.trim();
+    if s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(s.to_owned())
+    } else {
+        Err(format!(
+            "'{}' is not an AWS account id (twelve digits, like 111122223333)",
+            crate::terminal::escape(s)
+        ))
+    }
+}
+
+/// A thread count: at least one.
+fn parse_threads(s: &str) -> Result<NonZeroUsize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(0) => Err("the number of threads must be at least 1".to_owned()),
+        Ok(n) => Ok(NonZeroUsize::new(n).expect("not zero")),
+        Err(_) => Err(format!(
+            "'{}' is not a number of threads",
+            crate::terminal::escape(s)
+        )),
+    }
 }
 
 /// A time bound: RFC 3339, or a date meaning midnight UTC.
@@ -174,6 +212,15 @@ mod tests {
             Ok("2026-03-02T08:00:00+00:00".into())
         );
         assert!(parse_bound("yesterday").is_err());
+    }
+
+    #[test]
+    fn accounts_and_threads_are_checked() {
+        assert_eq!(parse_account("012345678901"), Ok("012345678901".into()));
+        assert!(parse_account("abc").is_err());
+        assert!(parse_account("1234567890123").is_err());
+        assert!(parse_threads("0").unwrap_err().contains("at least 1"));
+        assert_eq!(parse_threads("4").map(NonZeroUsize::get), Ok(4));
     }
 
     #[test]

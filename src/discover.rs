@@ -55,15 +55,16 @@ pub struct WalkProblem {
 }
 
 /// Everything found under the inputs: the files as a stream sorted by path (held in an
-/// external sort, so that millions of files take no more memory than a few thousand).
+/// external sort, so that millions of files take no more memory than a few thousand), and
+/// the paths that could not be walked (sorted the same way).
 pub struct Discovery {
     files: Merged<Found>,
     /// The last file given out, to skip a path found twice (under two overlapping roots).
     last: Option<PathBuf>,
     /// The sizes of every file found, added up (for the progress bar).
     pub bytes: u64,
-    /// Paths that could not be walked, sorted.
-    pub problems: Vec<WalkProblem>,
+    problems: Merged<WalkProblem>,
+    last_problem: Option<WalkProblem>,
 }
 
 impl Discovery {
@@ -83,6 +84,52 @@ impl Discovery {
         }
         Ok(())
     }
+
+    /// The next path that could not be walked, in path order (each once).
+    pub fn next_problem(&mut self) -> Result<Option<WalkProblem>, Error> {
+        while let Some(p) = self.problems.pop()? {
+            if self.last_problem.as_ref() == Some(&p) {
+                continue;
+            }
+            self.last_problem = Some(p.clone());
+            return Ok(Some(p));
+        }
+        Ok(None)
+    }
+}
+
+impl Spill for WalkProblem {
+    fn weight(&self) -> usize {
+        self.display.capacity() + self.message.capacity()
+    }
+    fn encode(&self, out: &mut Encoder) {
+        out.str(&self.display);
+        out.str(&self.message);
+    }
+    fn decode(d: &mut Decoder<'_>) -> Option<Self> {
+        Some(WalkProblem {
+            display: d.string()?,
+            message: d.string()?,
+        })
+    }
+}
+
+fn problem_order(a: &WalkProblem, b: &WalkProblem) -> std::cmp::Ordering {
+    (&a.display, &a.message).cmp(&(&b.display, &b.message))
+}
+
+/// Whether there is anything at all to read under `roots` (stops at the first file).
+pub fn any_file(roots: &[PathBuf]) -> bool {
+    roots.iter().any(|root| {
+        WalkDir::new(root)
+            .follow_links(true)
+            .into_iter()
+            .any(|e| match e {
+                Ok(e) => !e.file_type().is_dir(),
+                // A path that cannot be walked is an input to report.
+                Err(_) => true,
+            })
+    })
 }
 
 /// A file in the order of the walk.
@@ -173,11 +220,22 @@ fn with_sizes(regular: &mut Vec<(u64, PathBuf, bool)>) -> Vec<Found> {
         .collect()
 }
 
-/// Walks `roots` (the sizes of the files are read on the current rayon pool). A root that is a
+/// Walks `roots` (the sizes of the files are read on the current rayon pool), leaving out the
+/// directory `exclude` (the run's own output, when it lies below an input). A root that is a
 /// file is read whatever its name.
-pub fn discover(roots: &[PathBuf], dir: &SpillDir) -> Result<Discovery, Error> {
+pub fn discover(
+    roots: &[PathBuf],
+    dir: &SpillDir,
+    exclude: Option<&Path>,
+) -> Result<Discovery, Error> {
     let mut files = Sorter::new(dir, path_order);
-    let mut problems = Vec::new();
+    let mut problems = Sorter::new(dir, problem_order);
+    let exclude = exclude.and_then(|p| file_id(&std::fs::metadata(p).ok()?));
+    let excluded = |e: &walkdir::DirEntry| {
+        e.file_type().is_dir()
+            && exclude.is_some()
+            && e.metadata().ok().and_then(|m| file_id(&m)) == exclude
+    };
     let mut bytes = 0u64;
     let mut seq = 0u64;
     // Regular files, and whether each was named on the command line: their sizes take a
@@ -188,7 +246,11 @@ pub fn discover(roots: &[PathBuf], dir: &SpillDir) -> Result<Discovery, Error> {
         files.push(found)
     };
     for root in roots {
-        for entry in WalkDir::new(root).follow_links(true) {
+        for entry in WalkDir::new(root)
+            .follow_links(true)
+            .into_iter()
+            .filter_entry(|e| !excluded(e))
+        {
             seq += 1;
             match entry {
                 Ok(e) if e.file_type().is_file() => {
@@ -226,7 +288,7 @@ pub fn discover(roots: &[PathBuf], dir: &SpillDir) -> Result<Discovery, Error> {
                     problems.push(WalkProblem {
                         display: display_path(&path),
                         message,
-                    });
+                    })?;
                 }
             }
         }
@@ -234,14 +296,25 @@ pub fn discover(roots: &[PathBuf], dir: &SpillDir) -> Result<Discovery, Error> {
     for found in with_sizes(&mut regular) {
         add(found, &mut files)?;
     }
-    problems.sort_by(|a, b| a.display.cmp(&b.display));
-    problems.dedup();
     Ok(Discovery {
         files: files.finish()?,
         last: None,
         bytes,
-        problems,
+        problems: problems.finish()?,
+        last_problem: None,
     })
+}
+
+/// A file's identity on its device.
+#[cfg(unix)]
+fn file_id(m: &std::fs::Metadata) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    Some((m.dev(), m.ino()))
+}
+
+#[cfg(not(unix))]
+fn file_id(_: &std::fs::Metadata) -> Option<(u64, u64)> {
+    None
 }
 
 fn input_file(path: PathBuf, size: u64, named_on_command_line: bool) -> InputFile {

@@ -45,6 +45,15 @@ impl std::str::FromStr for EventSpec {
     }
 }
 
+impl std::fmt::Display for EventSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.source {
+            Some(source) => write!(f, "{source}:{}", self.name),
+            None => f.write_str(&self.name),
+        }
+    }
+}
+
 impl EventSpec {
     fn matches(&self, source: &str, name: &str) -> bool {
         self.name == name && self.source.as_deref().is_none_or(|s| s == source)
@@ -78,6 +87,14 @@ impl EventSet {
         match self {
             EventSet::All => !name.is_empty(),
             EventSet::Only(specs) => specs.iter().any(|s| s.matches(source, name)),
+        }
+    }
+
+    /// The events named (`None` for all events).
+    pub fn specs(&self) -> Option<&[EventSpec]> {
+        match self {
+            EventSet::All => None,
+            EventSet::Only(specs) => Some(specs),
         }
     }
 

@@ -1,12 +1,15 @@
-//! The summary printed on stdout at the end of a run.
+//! The summary of a run: counted as the run goes, printed on stdout at the end (every name
+//! from the logs escaped for the terminal), recorded in `run.json`.
 
 use std::fmt;
 use std::time::Duration;
 
-use crate::aggregate::Archive;
 use crate::discover::{InputFile, WalkProblem};
-use crate::report::timeline::People;
 use crate::scan::file::{FileReport, Status};
+use crate::terminal::escape;
+
+/// How many per-input warnings a run keeps to print (the count is always exact).
+pub const KEPT_WARNINGS: usize = 20;
 
 /// What a run did, in numbers.
 #[derive(Debug, Clone, Default)]
@@ -19,15 +22,20 @@ pub struct Summary {
     pub bytes: u64,
     pub records: u64,
     pub matched: u64,
-    pub reported: usize,
+    pub reported: u64,
     pub duplicates: u64,
     pub conflicts: u64,
     /// Reported events per event name, in the order of the selection.
     pub per_name: Vec<(String, u64)>,
     pub users: usize,
     pub accounts: usize,
-    /// One line per file that was not read completely.
+    /// The first lines (in path order) about inputs that were not read completely...
     pub warnings: Vec<String>,
+    /// ...and how many there are in all.
+    pub warning_count: usize,
+    /// Other things worth saying (names that matched no event, a region trailsift does not
+    /// know, events Timesketch cannot take).
+    pub notes: Vec<String>,
     pub manifest: String,
     pub reports: Vec<String>,
     pub threads: usize,
@@ -39,7 +47,7 @@ pub struct Summary {
 }
 
 impl Summary {
-    /// Counts one input file, as it is read.
+    /// Counts one input file, as it is read (the files come in path order).
     pub fn add_file(&mut self, file: &InputFile, r: &FileReport) {
         self.files += 1;
         match r.status {
@@ -52,7 +60,7 @@ impl Summary {
         self.records += r.records;
         self.matched += r.matched;
         if matches!(r.status, Status::Partial | Status::Unreadable) {
-            self.warnings.push(format!(
+            self.warn(format!(
                 "{}: {}: {}",
                 file.display,
                 r.status.as_str(),
@@ -65,34 +73,58 @@ impl Summary {
     pub fn add_walk_problem(&mut self, w: &WalkProblem) {
         self.files += 1;
         self.unreadable += 1;
-        self.warnings
-            .push(format!("{}: unreadable: {}", w.display, w.message));
+        self.warn(format!("{}: unreadable: {}", w.display, w.message));
     }
 
-    /// Adds what the reports found (`per_name` aligned with `names`).
-    pub fn add_results(
-        &mut self,
-        archive: &Archive,
-        per_name: &[u64],
-        people: People,
-        names: &[String],
-    ) {
-        self.warnings.sort();
-        self.reported = archive.reported as usize;
-        self.duplicates = archive.duplicates;
-        self.conflicts = archive.conflicts;
-        self.per_name = names
-            .iter()
-            .cloned()
-            .zip(per_name.iter().copied())
-            .collect();
-        self.users = people.users;
-        self.accounts = people.accounts;
+    fn warn(&mut self, line: String) {
+        self.warning_count += 1;
+        if self.warnings.len() < KEPT_WARNINGS {
+            self.warnings.push(line);
+        }
+    }
+
+    /// Inputs not read completely.
+    pub fn incomplete(&self) -> usize {
+        self.partial + self.unreadable
     }
 
     /// Whether every input was read completely (exit status 0 rather than 3).
     pub fn complete(&self) -> bool {
-        self.partial == 0 && self.unreadable == 0
+        self.incomplete() == 0
+    }
+
+    /// The exit status of a scan that ran to its end.
+    pub fn exit_status(&self) -> u8 {
+        if self.complete() { 0 } else { 3 }
+    }
+
+    /// Findings in all.
+    pub fn findings(&self) -> usize {
+        self.rules.iter().map(|r| r.2).sum()
+    }
+
+    /// The counts `run.json` records.
+    pub fn counts(&self) -> serde_json::Map<String, serde_json::Value> {
+        let mut m = serde_json::Map::new();
+        let mut put = |k: &str, v: u64| {
+            m.insert(k.to_owned(), v.into());
+        };
+        put("files", self.files as u64);
+        put("files_ok", self.ok as u64);
+        put("files_partial", self.partial as u64);
+        put("files_unreadable", self.unreadable as u64);
+        put("files_skipped", self.skipped as u64);
+        put("incomplete_inputs", self.incomplete() as u64);
+        put("bytes", self.bytes);
+        put("records", self.records);
+        put("matched", self.matched);
+        put("events", self.reported);
+        put("duplicates_merged", self.duplicates);
+        put("conflicting_event_ids", self.conflicts);
+        put("users", self.users as u64);
+        put("accounts", self.accounts as u64);
+        put("findings", self.findings() as u64);
+        m
     }
 }
 
@@ -124,18 +156,21 @@ impl fmt::Display for Summary {
             )?;
         }
         writeln!(f)?;
-        let width = self
+        let names: Vec<(String, u64)> = self
             .per_name
             .iter()
-            .map(|(n, _)| n.len())
+            .map(|(n, c)| (escape(n).into_owned(), *c))
+            .collect();
+        let width = names
+            .iter()
+            .map(|(n, _)| n.chars().count())
             .max()
             .unwrap_or(0);
-        for (name, n) in &self.per_name {
+        for (name, n) in &names {
             writeln!(f, "  {name:width$}  {n}")?;
         }
         writeln!(f, "users: {} in {} accounts", self.users, self.accounts)?;
-        let total: usize = self.rules.iter().map(|r| r.2).sum();
-        writeln!(f, "findings: {total}")?;
+        writeln!(f, "findings: {}", self.findings())?;
         let width = self
             .rules
             .iter()
@@ -149,7 +184,7 @@ impl fmt::Display for Summary {
             let users: Vec<String> = self
                 .top_users
                 .iter()
-                .map(|(a, u, n, s)| format!("{u} ({a}): {n}, {s}"))
+                .map(|(a, u, n, s)| format!("{} ({}): {n}, {s}", escape(u), escape(a)))
                 .collect();
             writeln!(f, "  most flagged: {}", users.join("; "))?;
         }
@@ -162,10 +197,15 @@ impl fmt::Display for Summary {
             write!(
                 f,
                 ": some inputs were not read completely, see {}",
-                self.manifest
+                escape(&self.manifest)
             )?;
         }
         writeln!(f)?;
-        write!(f, "reports: {}", self.reports.join(", "))
+        let reports: Vec<String> = self
+            .reports
+            .iter()
+            .map(|r| escape(r).into_owned())
+            .collect();
+        write!(f, "reports: {}", reports.join(", "))
     }
 }

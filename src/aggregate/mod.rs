@@ -1,29 +1,31 @@
 //! Aggregation: the selected events of every file in, one deduplicated, resolved archive out,
-//! streamed in report order, with per-user timelines and summaries built from it.
+//! streamed in report order.
 //!
 //! - `CreateVirtualMFADevice` names no user; its target is the user to whom the same serial
 //!   number is enabled next in the archive (successful `EnableMFADevice` calls, read whatever
-//!   the filters).
+//!   the filters): see [`collect`].
 //! - The same event delivered twice (same eventID, same content) is reported once, with the
 //!   number of copies; the same eventID with different content is kept twice and flagged as a
-//!   conflict. Records without an eventID are never merged.
+//!   conflict. Records without an eventID are never merged: see [`dedup`].
 //! - Order: time (unknown times last), eventID, then origin: the same for any thread count.
 //!
-//! The events go through two external sorts ([`crate::spill`]): by eventID, where the
-//! deliveries of one event meet, then by report order. Only one eventID's deliveries and the
-//! sorters' budgets are in memory at a time.
+//! Every step goes through external sorts ([`crate::spill`]): by (account, serial) for the
+//! MFA devices, by eventID for deduplication, then by report order. At any moment one
+//! enablement, one delivery and the sorters' budgets are in memory.
 
+pub mod collect;
+pub mod dedup;
 pub mod timeline;
 pub mod users;
 
 use std::cmp::Ordering;
-use std::collections::{BTreeSet, HashMap};
+
+pub use collect::Collector;
+pub use dedup::{Archive, FileTally};
 
 use crate::error::Error;
 use crate::event::Event;
-use crate::filter::Selection;
-use crate::scan::file::MfaLink;
-use crate::spill::{Decoder, Encoder, Merged, Shared, Sorter, Spill, SpillDir};
+use crate::spill::{Decoder, Encoder, Merged, Sorter, Spill, SpillDir};
 
 /// An event as reported: one per distinct delivery.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,88 +63,8 @@ impl Spill for Reported {
 }
 
 /// The report order: time (unknown last), eventID, origin.
-fn report_order(a: &Reported, b: &Reported) -> Ordering {
+pub fn report_order(a: &Reported, b: &Reported) -> Ordering {
     a.event.order_key().cmp(&b.event.order_key())
-}
-
-/// One selected record, keyed for deduplication.
-struct Delivery {
-    /// A hash of the eventID: deliveries are grouped by it first, and the strings are
-    /// compared only when hashes tie (the same eventID, or a collision the strings settle).
-    id: u64,
-    event: Box<Event>,
-}
-
-impl Spill for Delivery {
-    fn weight(&self) -> usize {
-        self.event.weight()
-    }
-
-    fn encode(&self, out: &mut Encoder) {
-        out.u64(self.id);
-        self.event.encode(out);
-    }
-
-    fn decode(d: &mut Decoder<'_>) -> Option<Delivery> {
-        Some(Delivery {
-            id: d.u64()?,
-            event: Box::new(Event::decode(d)?),
-        })
-    }
-}
-
-/// eventID (by hash), then content, then origin: the copies of an event side by side.
-fn delivery_order(a: &Delivery, b: &Delivery) -> Ordering {
-    let (x, y) = (&a.event, &b.event);
-    (a.id, &x.event_id, x.fingerprint, x.origin).cmp(&(b.id, &y.event_id, y.fingerprint, y.origin))
-}
-
-/// Gathers the selected events of every file while the scan runs (from any thread).
-pub struct Collector<'d> {
-    deliveries: Shared<'d, Delivery>,
-}
-
-impl<'d> Collector<'d> {
-    pub fn new(dir: &'d SpillDir) -> Collector<'d> {
-        Collector {
-            deliveries: Shared::new(dir, delivery_order),
-        }
-    }
-
-    /// Takes one file's selected events.
-    pub fn add(&self, events: Vec<Event>) {
-        if events.is_empty() {
-            return;
-        }
-        self.deliveries.extend(events.into_iter().map(|e| Delivery {
-            id: twox_hash::XxHash3_128::oneshot(e.event_id.as_bytes()) as u64,
-            event: Box::new(e),
-        }));
-    }
-}
-
-/// Duplicate and conflict counts of one input file.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct FileTally {
-    /// Records of this file that repeat an event reported from elsewhere.
-    pub duplicates: u64,
-    /// Records of this file whose eventID has conflicting content.
-    pub conflicts: u64,
-}
-
-/// What deduplication found; the events themselves come from [`Events`].
-#[derive(Debug, Clone, Default)]
-pub struct Archive {
-    /// Events reported (after duplicates are merged).
-    pub reported: u64,
-    /// Records dropped as repeats.
-    pub duplicates: u64,
-    /// eventIDs with more than one content.
-    pub conflicts: u64,
-    /// By input file index; files without duplicates or conflicts are not listed.
-    pub tallies: HashMap<u32, FileTally>,
-    /// The distinct event names reported.
-    pub names: BTreeSet<String>,
 }
 
 /// The archive's events in report order, each numbered with its position.
@@ -162,149 +84,37 @@ impl Events {
     }
 }
 
-/// Deduplicates and resolves what was collected; `links` are every file's MFA enablements.
-pub fn build(
-    collected: Collector<'_>,
-    links: Vec<MfaLink>,
-    selection: &Selection,
-    dir: &SpillDir,
-) -> Result<(Archive, Events), Error> {
-    let links = Links::new(links);
-    let mut deliveries = collected.deliveries.finish()?;
-    let mut dedup = Dedup {
-        archive: Archive::default(),
-        sorted: Sorter::new(dir, report_order),
-        same_id: Vec::new(),
-    };
-    while let Some(Delivery { mut event, .. }) = deliveries.pop()? {
-        links.resolve(&mut event);
-        if selection.keeps_users(&event) {
-            dedup.push(event)?;
-        }
-    }
-    dedup.flush()?;
-    let sorted = dedup.sorted.finish()?;
-    Ok((
-        dedup.archive,
-        Events {
-            sorted,
+/// The archive's events in report order, and what deduplication counted.
+pub struct Deduplicated {
+    pub archive: Archive,
+    pub events: Events,
+    /// Each repeat and conflict, by file index (sum them per file).
+    pub tallies: Merged<FileTally>,
+}
+
+/// Resolves and deduplicates what was collected.
+pub fn build(collected: Collector<'_>, dir: &SpillDir) -> Result<Deduplicated, Error> {
+    let deliveries = collected.finish()?.finish()?;
+    let mut sorted = Sorter::new(dir, report_order);
+    let mut tallies = Sorter::new(dir, dedup::tally_order);
+    let archive = dedup::deduplicate(deliveries, &mut sorted, &mut tallies)?;
+    Ok(Deduplicated {
+        archive,
+        events: Events {
+            sorted: sorted.finish()?,
             next_seq: 0,
         },
-    ))
-}
-
-/// Deduplication of a stream of deliveries sorted by eventID.
-struct Dedup<'d> {
-    archive: Archive,
-    sorted: Sorter<'d, Reported>,
-    /// The deliveries of the current eventID, sorted by content (boxed: they move on into
-    /// the next sort).
-    #[allow(clippy::vec_box)]
-    same_id: Vec<Box<Event>>,
-}
-
-impl Dedup<'_> {
-    fn push(&mut self, event: Box<Event>) -> Result<(), Error> {
-        // Records without an eventID are never merged: each is a group of its own.
-        if self
-            .same_id
-            .first()
-            .is_some_and(|first| event.event_id.is_empty() || event.event_id != first.event_id)
-        {
-            self.flush()?;
-        }
-        self.same_id.push(event);
-        Ok(())
-    }
-
-    /// Reports the deliveries of one eventID: one event per content, a conflict if several.
-    fn flush(&mut self) -> Result<(), Error> {
-        let same_id = std::mem::take(&mut self.same_id);
-        let archive = &mut self.archive;
-        let contents = 1 + same_id
-            .windows(2)
-            .filter(|w| w[0].fingerprint != w[1].fingerprint)
-            .count();
-        let conflict = contents > 1;
-        if conflict {
-            archive.conflicts += 1;
-            for e in &same_id {
-                archive.tallies.entry(e.origin.file).or_default().conflicts += 1;
-            }
-        }
-        let mut group = same_id.into_iter().peekable();
-        while let Some(kept) = group.next() {
-            let mut copies = 1;
-            while let Some(repeat) = group.next_if(|n| n.fingerprint == kept.fingerprint) {
-                copies += 1;
-                archive.duplicates += 1;
-                archive
-                    .tallies
-                    .entry(repeat.origin.file)
-                    .or_default()
-                    .duplicates += 1;
-            }
-            archive.reported += 1;
-            if !archive.names.contains(&kept.name) {
-                archive.names.insert(kept.name.clone());
-            }
-            self.sorted.push(Reported {
-                event: kept,
-                copies,
-                conflict,
-                seq: 0,
-            })?;
-        }
-        Ok(())
-    }
-}
-
-/// The MFA enablements, sorted by (account, serial, time (unknown last), user).
-struct Links(Vec<MfaLink>);
-
-impl Links {
-    fn new(mut links: Vec<MfaLink>) -> Links {
-        links.sort_by(|a, b| {
-            (&a.account, &a.serial, a.time.is_none(), a.time, &a.user).cmp(&(
-                &b.account,
-                &b.serial,
-                b.time.is_none(),
-                b.time,
-                &b.user,
-            ))
-        });
-        Links(links)
-    }
-
-    /// Gives a `CreateVirtualMFADevice` the user its serial is enabled for next.
-    fn resolve(&self, e: &mut Event) {
-        if e.name != "CreateVirtualMFADevice" || !e.target.is_empty() || e.mfa_serial.is_empty() {
-            return;
-        }
-        let key = (e.account.as_str(), e.mfa_serial.as_str());
-        let start = self
-            .0
-            .partition_point(|l| (l.account.as_str(), l.serial.as_str()) < key);
-        let candidates = self.0[start..]
-            .iter()
-            .take_while(|l| (l.account.as_str(), l.serial.as_str()) == key);
-        // The first enablement at or after the creation (any, when a time is unknown).
-        let mut next = candidates.filter(|l| match (e.time, l.time) {
-            (Some(created), Some(enabled)) => enabled >= created,
-            _ => true,
-        });
-        if let Some(link) = next.next() {
-            e.target = link.user.clone();
-        }
-    }
+        tallies: tallies.finish()?,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::Origin;
     use crate::event::fingerprint::Fingerprint;
-    use crate::filter::EventSet;
+    use crate::event::{MfaLink, Origin};
+    use crate::filter::{EventSet, Selection};
+    use crate::scan::file::Collect;
 
     fn event(json: &str, file: u32, record: u64, fp: u128) -> Event {
         let mut e = crate::event::from_json(json);
@@ -315,32 +125,39 @@ mod tests {
 
     /// The archive of `files` (one vector of events each), built in memory and again with a
     /// budget so small that every sort spills: both must agree.
-    fn archive(files: Vec<Vec<Event>>, links: Vec<MfaLink>) -> (Archive, Vec<Reported>) {
+    fn archive(
+        files: Vec<Vec<Event>>,
+        links: Vec<MfaLink>,
+    ) -> (Archive, Vec<Reported>, Vec<FileTally>) {
         let mut results = Vec::new();
         for budget in [1 << 20, 1] {
             let tmp = tempfile::tempdir().unwrap();
             let dir = SpillDir::new(tmp.path(), budget);
-            let collector = Collector::new(&dir);
-            for events in files.iter().rev() {
-                collector.add(events.clone());
-            }
             let selection = Selection::new(EventSet::All);
-            let (archive, mut events) = build(collector, links.clone(), &selection, &dir).unwrap();
+            let collector = Collector::new(&dir, &selection);
+            collector.links(&mut links.clone());
+            for events in files.iter().rev() {
+                collector.events(&mut events.clone());
+            }
+            let Deduplicated {
+                archive,
+                mut events,
+                tallies,
+            } = build(collector, &dir).unwrap();
             let mut reported = Vec::new();
             while let Some(r) = events.pop().unwrap() {
                 reported.push(r);
             }
+            let tallies = collect::drain(tallies);
             assert_eq!(dir.runs_written() > 0, budget == 1);
-            results.push((archive, reported));
+            results.push((archive, reported, tallies));
         }
         let spilled = results.pop().unwrap();
-        let (archive, reported) = results.pop().unwrap();
+        let (archive, reported, tallies) = results.pop().unwrap();
         assert_eq!(spilled.1, reported);
-        assert_eq!(
-            (spilled.0.tallies, spilled.0.names),
-            (archive.tallies.clone(), archive.names.clone())
-        );
-        (archive, reported)
+        assert_eq!(spilled.2, tallies);
+        assert_eq!(spilled.0.names, archive.names);
+        (archive, reported, tallies)
     }
 
     #[test]
@@ -350,7 +167,7 @@ mod tests {
         let b =
             r#"{"eventID":"e2","eventName":"ChangePassword","eventTime":"2026-03-02T09:00:00Z"}"#;
         let no_id = r#"{"eventName":"ChangePassword","eventTime":"2026-03-02T08:00:00Z"}"#;
-        let (archive, events) = archive(
+        let (archive, events, tallies) = archive(
             vec![
                 vec![event(a, 0, 5, 1), event(b, 0, 6, 7), event(no_id, 0, 7, 9)],
                 vec![event(a, 1, 0, 1), event(b, 1, 1, 8), event(no_id, 1, 2, 9)],
@@ -383,25 +200,12 @@ mod tests {
             (archive.reported, archive.duplicates, archive.conflicts),
             (5, 1, 1)
         );
-        assert_eq!(
-            archive.tallies,
-            HashMap::from([
-                (
-                    0,
-                    FileTally {
-                        duplicates: 0,
-                        conflicts: 1
-                    }
-                ),
-                (
-                    1,
-                    FileTally {
-                        duplicates: 1,
-                        conflicts: 1
-                    }
-                )
-            ])
-        );
+        let tally = |file, duplicates, conflicts| FileTally {
+            file,
+            duplicates,
+            conflicts,
+        };
+        assert_eq!(tallies, [tally(0, 0, 1), tally(1, 0, 1), tally(1, 1, 0)]);
         assert_eq!(
             archive.names.into_iter().collect::<Vec<_>>(),
             ["ChangePassword"]
@@ -409,16 +213,57 @@ mod tests {
     }
 
     #[test]
+    fn many_copies_and_contents_of_one_event_id() {
+        // Three contents, the second delivered four times: one conflict, three events.
+        let json = r#"{"eventID":"same","eventName":"ChangePassword"}"#;
+        let files = vec![vec![
+            event(json, 0, 0, 3),
+            event(json, 0, 1, 2),
+            event(json, 0, 2, 2),
+            event(json, 0, 3, 1),
+            event(json, 0, 4, 2),
+            event(json, 0, 5, 2),
+        ]];
+        let (archive, events, _) = archive(files, vec![]);
+        let rows: Vec<_> = events
+            .iter()
+            .map(|r| (r.event.origin.record, r.copies, r.conflict))
+            .collect();
+        assert_eq!(rows, [(0, 1, true), (1, 4, true), (3, 1, true)]);
+        assert_eq!((archive.duplicates, archive.conflicts), (3, 1));
+    }
+
+    #[test]
     fn virtual_devices_take_the_next_enablement() {
-        let create = r#"{"eventName":"CreateVirtualMFADevice","recipientAccountId":"1","eventTime":"2026-03-02T10:00:00Z","userIdentity":{"type":"IAMUser","userName":"admin"},"responseElements":{"virtualMFADevice":{"serialNumber":"arn:aws:iam::1:mfa/x"}}}"#;
+        let create = |t: &str, record| {
+            event(
+                &format!(
+                    r#"{{"eventName":"CreateVirtualMFADevice","eventID":"c{record}","recipientAccountId":"1","eventTime":"{t}","userIdentity":{{"type":"IAMUser","userName":"admin"}},"responseElements":{{"virtualMFADevice":{{"serialNumber":"arn:aws:iam::1:mfa/x"}}}}}}"#
+                ),
+                0,
+                record,
+                record.into(),
+            )
+        };
+        let untimed = event(
+            r#"{"eventName":"CreateVirtualMFADevice","eventID":"c9","recipientAccountId":"1","userIdentity":{"type":"IAMUser","userName":"admin"},"responseElements":{"virtualMFADevice":{"serialNumber":"arn:aws:iam::1:mfa/x"}}}"#,
+            0,
+            9,
+            9,
+        );
         let link = |account: &str, serial: &str, user: &str, t: &str| MfaLink {
             account: account.into(),
             serial: serial.into(),
             user: user.into(),
             time: crate::event::time::parse(t),
         };
-        let (_, events) = archive(
-            vec![vec![event(create, 0, 0, 1)]],
+        let (_, events, _) = archive(
+            vec![vec![
+                create("2026-03-02T10:00:00Z", 1),
+                create("2026-03-02T10:30:00Z", 2),
+                create("2026-03-02T12:00:00Z", 3),
+                untimed,
+            ]],
             vec![
                 link("1", "arn:aws:iam::1:mfa/y", "other", "2026-03-02T10:01:00Z"),
                 link(
@@ -432,6 +277,13 @@ mod tests {
                 link("1", "arn:aws:iam::1:mfa/x", "bob", "2026-03-02T10:05:00Z"),
             ],
         );
-        assert_eq!(events[0].event.target, "bob");
+        let targets: Vec<_> = events
+            .iter()
+            .map(|r| (r.event.event_id.as_str(), r.event.target.as_str()))
+            .collect();
+        assert_eq!(
+            targets,
+            [("c1", "bob"), ("c2", "later"), ("c3", ""), ("c9", "early")]
+        );
     }
 }

@@ -8,8 +8,12 @@
 
 use std::fmt;
 
+use std::borrow::Cow;
+
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use twox_hash::XxHash3_128;
+
+use super::raw::Key;
 
 /// 128 bits of a record's canonical content.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -18,17 +22,101 @@ pub struct Fingerprint(pub u128);
 /// Fingerprints JSON text; `None` when the text is not JSON (or nests deeper than serde_json's
 /// recursion limit).
 pub fn of_json(text: &str) -> Option<Fingerprint> {
+    of_json_noting(text, &mut false)
+}
+
+/// [`of_json`], also telling whether some object holds a key twice.
+fn of_json_noting(text: &str, duplicates: &mut bool) -> Option<Fingerprint> {
     let mut de = serde_json::Deserializer::from_str(text);
-    let hash = Canonical.deserialize(&mut de).ok()?;
+    let hash = Canonical { duplicates }.deserialize(&mut de).ok()?;
     de.end().ok()?;
     Some(Fingerprint(hash))
 }
 
 /// Fingerprints a record: by content when it parses, else by its exact bytes (a record nested
-/// too deep to compare by content is only a duplicate of an identical copy).
-pub fn of_record(text: &str) -> Fingerprint {
-    of_json(text).unwrap_or_else(|| Fingerprint(tagged(Tag::Raw, text.as_bytes())))
+/// too deep to compare by content is only a duplicate of an identical copy). Also returns the
+/// keys that appear twice in one of its objects: JSON allows it, CloudTrail never writes it,
+/// and a reader that takes the first value sees another record than one that takes the last.
+pub fn of_record(text: &str) -> (Fingerprint, Vec<String>) {
+    let mut repeated = false;
+    let print = of_json_noting(text, &mut repeated)
+        .unwrap_or_else(|| Fingerprint(tagged(Tag::Raw, text.as_bytes())));
+    // Rare: only then are the keys read again, by name.
+    let names = if repeated {
+        let mut names = Vec::new();
+        let mut de = serde_json::Deserializer::from_str(text);
+        let _ = Repeated { names: &mut names }.deserialize(&mut de);
+        names
+    } else {
+        Vec::new()
+    };
+    (print, names)
 }
+
+/// Names the keys that appear twice in one object, up to [`NAMED_DUPLICATES`].
+struct Repeated<'c> {
+    names: &'c mut Vec<String>,
+}
+
+impl<'de> DeserializeSeed<'de> for Repeated<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Repeated<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq
+            .next_element_seed(Repeated {
+                names: &mut *self.names,
+            })?
+            .is_some()
+        {}
+        Ok(())
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut keys: Vec<Cow<'de, str>> = Vec::new();
+        while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+            map.next_value_seed(Repeated {
+                names: &mut *self.names,
+            })?;
+            if keys.contains(&key)
+                && self.names.len() < NAMED_DUPLICATES
+                && !self.names.iter().any(|n| *n == key)
+            {
+                self.names.push(key.to_string());
+            }
+            keys.push(key);
+        }
+        Ok(())
+    }
+}
+
+/// How many duplicated keys of one record are named.
+pub const NAMED_DUPLICATES: usize = 8;
 
 /// What kind of value a hash is of, so that `"1"`, `1` and `[1]` differ.
 #[derive(Clone, Copy)]
@@ -50,10 +138,13 @@ fn tagged(tag: Tag, bytes: &[u8]) -> u128 {
 }
 
 /// Hashes a JSON value as serde parses it: scalars by kind and value, arrays in order, objects
-/// by their entries sorted by key hash.
-struct Canonical;
+/// by their entries sorted by key hash. Keys seen twice in one object are noted.
+struct Canonical<'c> {
+    /// Set when some object holds a key twice.
+    duplicates: &'c mut bool,
+}
 
-impl<'de> DeserializeSeed<'de> for Canonical {
+impl<'de> DeserializeSeed<'de> for Canonical<'_> {
     type Value = u128;
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<u128, D::Error> {
@@ -61,7 +152,7 @@ impl<'de> DeserializeSeed<'de> for Canonical {
     }
 }
 
-impl<'de> Visitor<'de> for Canonical {
+impl<'de> Visitor<'de> for Canonical<'_> {
     type Value = u128;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -87,17 +178,27 @@ impl<'de> Visitor<'de> for Canonical {
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<u128, A::Error> {
         let mut h = XxHash3_128::with_seed(Tag::Array as u64);
-        while let Some(item) = seq.next_element_seed(Canonical)? {
+        while let Some(item) = seq.next_element_seed(Canonical {
+            duplicates: &mut *self.duplicates,
+        })? {
             h.write(&item.to_le_bytes());
         }
         Ok(h.finish_128())
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<u128, A::Error> {
         let mut entries: Vec<(u128, u128)> = Vec::new();
-        while let Some(key) = map.next_key_seed(Canonical)? {
-            entries.push((key, map.next_value_seed(Canonical)?));
+        while let Some(key) = map.next_key_seed(Canonical {
+            duplicates: &mut *self.duplicates,
+        })? {
+            let value = map.next_value_seed(Canonical {
+                duplicates: &mut *self.duplicates,
+            })?;
+            entries.push((key, value));
         }
         entries.sort_unstable();
+        if entries.windows(2).any(|w| w[0].0 == w[1].0) {
+            *self.duplicates = true;
+        }
         let mut h = XxHash3_128::with_seed(Tag::Object as u64);
         for (k, v) in entries {
             h.write(&k.to_le_bytes());
@@ -132,6 +233,16 @@ mod tests {
         let deep = format!(r#"{{"a":{}1{}}}"#, "[".repeat(1000), "]".repeat(1000));
         assert_eq!(of_json(&deep), None);
         assert_eq!(of_record(&deep), of_record(&deep.clone()));
-        assert_ne!(of_record(&deep), of_record(&deep.replace('1', "2")));
+        assert_ne!(of_record(&deep).0, of_record(&deep.replace('1', "2")).0);
+    }
+
+    #[test]
+    fn repeated_keys_are_named_and_change_the_fingerprint() {
+        let (a, dups) =
+            of_record(r#"{"eventName":"GetUser","x":{"k":1,"k":2},"eventName":"ChangePassword"}"#);
+        assert_eq!(dups, ["k", "eventName"]);
+        let (b, none) = of_record(r#"{"x":{"k":2},"eventName":"ChangePassword"}"#);
+        assert!(none.is_empty());
+        assert_ne!(a, b);
     }
 }

@@ -90,8 +90,10 @@ pub fn target_default(event_name: &str) -> TargetDefault {
 
 /// The target user of a call, before archive-wide resolution.
 ///
-/// `param_user` is `requestParameters.userName`. ChangePassword always targets the caller;
-/// root's own calls (`AWS ROOT USER`, or no user named) target `root`.
+/// `param_user` is `requestParameters.userName`. A password change (IAM's `ChangePassword`,
+/// the sign-in service's `PasswordUpdated`, which is how the root password change is logged)
+/// always targets the caller; root's own calls (`AWS ROOT USER`, or no user named) target
+/// `root`.
 pub fn target_user(
     event_name: &str,
     actor: &str,
@@ -100,8 +102,8 @@ pub fn target_user(
     failed_without_parameters: bool,
     error_message: &str,
 ) -> String {
-    if event_name == "ChangePassword" {
-        return actor.to_owned();
+    if matches!(event_name, "ChangePassword" | "PasswordUpdated") {
+        return if actor_is_root { "root" } else { actor }.to_owned();
     }
     match param_user.filter(|u| !u.is_empty()) {
         Some(ROOT_PARAMETER) => return "root".to_owned(),
@@ -163,7 +165,7 @@ mod tests {
 
     fn identity(json: &str) -> RawIdentity<'_> {
         let item: RawItem = serde_json::from_str(json).unwrap();
-        item.user_identity.0.unwrap()
+        item.user_identity.into_inner().unwrap()
     }
 
     #[test]
@@ -248,6 +250,11 @@ mod tests {
         assert_eq!(
             target_user("EnableMFADevice", "root", true, Some("bob"), false, ""),
             "bob"
+        );
+        // The root password change, logged by the sign-in service.
+        assert_eq!(
+            target_user("PasswordUpdated", "root", true, None, false, ""),
+            "root"
         );
         assert_eq!(
             target_user("CreateVirtualMFADevice", "alice", false, None, false, ""),

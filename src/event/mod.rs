@@ -2,12 +2,14 @@
 //!
 //! [`decode`] turns a framed item into [`raw::RawItem`]s (borrowed, lenient); [`Event::from_raw`]
 //! resolves the actor, the target user and the other reported fields into an owned [`Event`].
-//! Nothing downstream sees JSON.
+//! Nothing downstream sees JSON. [`describe`] puts an event into words for every report.
 
 pub mod decode;
+pub mod describe;
 pub mod fingerprint;
 pub mod identity;
 pub mod raw;
+pub mod repair;
 mod stored;
 pub mod time;
 
@@ -24,6 +26,16 @@ pub struct Origin {
     pub file: u32,
     /// Position of the record among the records of the file, from 0.
     pub record: u64,
+}
+
+/// A successful `EnableMFADevice`: which user a device serial went to, and when. These tell
+/// whom a `CreateVirtualMFADevice` (which names no user) made its device for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MfaLink {
+    pub account: String,
+    pub serial: String,
+    pub user: String,
+    pub time: Option<Timestamp>,
 }
 
 /// Who made a call.
@@ -75,6 +87,8 @@ pub struct Event {
     pub source_file: Arc<str>,
     /// The record's content, for telling duplicates from conflicts.
     pub fingerprint: Fingerprint,
+    /// The record's JSON text, kept only when a report needs it (`--format jsonl`).
+    pub record: Option<Box<str>>,
 }
 
 impl Event {
@@ -164,6 +178,7 @@ impl Event {
             origin,
             source_file: Arc::from(""),
             fingerprint: Fingerprint::default(),
+            record: None,
         }
     }
 

@@ -36,7 +36,7 @@ impl Event {
     /// Bytes the event's strings hold on the heap.
     pub fn heap_bytes(&self) -> usize {
         let texts: usize = self.texts().iter().map(|s| s.capacity()).sum();
-        texts + self.source_file.len()
+        texts + self.source_file.len() + self.record.as_ref().map_or(0, |r| r.len())
     }
 }
 
@@ -61,6 +61,13 @@ impl Spill for Event {
         out.u64(self.origin.record);
         out.str(&self.source_file);
         out.u128(self.fingerprint.0);
+        match &self.record {
+            Some(r) => {
+                out.bool(true);
+                out.str(r);
+            }
+            None => out.bool(false),
+        }
     }
 
     fn decode(d: &mut Decoder<'_>) -> Option<Event> {
@@ -96,6 +103,11 @@ impl Spill for Event {
             },
             source_file: Arc::from(d.str()?),
             fingerprint: Fingerprint(d.u128()?),
+            record: if d.bool()? {
+                Some(d.str()?.into())
+            } else {
+                None
+            },
         })
     }
 }
@@ -133,6 +145,7 @@ mod tests {
         };
         e.fingerprint = Fingerprint(u128::MAX / 3);
         e.source_file = Arc::from("AWSLogs/1/CloudTrail/us-east-1/x.json.gz");
+        e.record = Some(r#"{"eventName":"UpdateAccessKey"}"#.into());
         let mut out = Encoder::default();
         e.encode(&mut out);
         let mut d = Decoder::new(out.as_bytes());

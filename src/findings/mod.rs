@@ -1,23 +1,31 @@
 //! Findings: built-in detections for credential and MFA tampering, over the archive.
 //!
-//! Each rule is a [`Rule`]: an id, a severity, a scope, and a function from one group of events
-//! (see [`Context`]) to findings. Rules look at one group at a time, so the findings are
-//! computed over any size of archive in bounded memory: the events are sorted on disk by
-//! actor, then (for the rules that need it) by subject or access key ([`crate::spill`]), and
-//! only one group is held. Only credential calls can be flagged, so a group holds only those;
-//! the other calls of an actor are streamed past, for the addresses it was seen at. A finding about a
-//! sequence (a takeover chain, a burst of failures, a key switched off and on) is reported on
-//! every event of the sequence. Rules never flag benign self-service: a user managing their
-//! own credentials from an MFA session and an address already seen for them (root excepted:
-//! any root use is worth a look). Adding a rule is a new `impl Rule` and a line in [`RULES`];
-//! `docs/findings.md` documents each one.
+//! Each rule ([`Rule`]) has an id, a severity, the ATT&CK techniques it maps to, a scope, and
+//! a watcher ([`Watch`]) that is shown one group of events in time order: one actor's calls,
+//! the calls about one user, or the calls on one access key. Watchers keep bounded state
+//! (the last few events of a window, never a whole history), so findings are computed over
+//! any archive in bounded memory:
+//!
+//! 1. every reported event goes into a sort by (account, actor, source address) ([`history`]),
+//!    which tells for each credential call whether its address is new for the actor and
+//!    summarises each actor (the addresses used first) without holding its history;
+//! 2. the credential calls, sorted by actor and time, meet the actor rules; each call is then
+//!    sorted by subject and by access key for the other rules;
+//! 3. a finding about a sequence (a takeover chain, a burst of failures) belongs to a
+//!    [`story`]: the story's summary (how many events, over how long, which were confirmed)
+//!    is known only when the sequence ends, so stories and their findings are joined in one
+//!    more sort, and the findings sorted by event for the reports.
+//!
+//! Each finding carries ready-to-copy commands ([`response`]) built from the event's values.
+//! Adding a rule is a new module in `rules/` and a line in [`RULES`]; `docs/findings.md`
+//! documents each one.
 
+pub mod history;
+pub mod response;
 mod rules;
-
-use rules::credential_call;
+pub mod story;
 
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 use crate::aggregate::Reported;
@@ -25,9 +33,12 @@ use crate::error::Error;
 use crate::event::Event;
 use crate::event::time::Timestamp;
 use crate::spill::{Decoder, Encoder, Merged, Sorter, Spill, SpillDir};
+pub use history::{ActorSummary, Calls, Member};
+pub use response::{Command, Response};
+pub use story::Story;
 
 /// How serious a finding is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Severity {
     High,
     Medium,
@@ -42,6 +53,23 @@ impl Severity {
             Severity::Low => "low",
         }
     }
+
+    pub const ALL: [Severity; 3] = [Severity::High, Severity::Medium, Severity::Low];
+}
+
+/// An ATT&CK technique (or sub-technique).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Technique {
+    pub id: &'static str,
+    pub name: &'static str,
+}
+
+/// `T1098.005 Device Registration; T1556.006 Multi-Factor Authentication`.
+pub fn techniques(list: &[Technique]) -> String {
+    list.iter()
+        .map(|t| format!("{} {}", t.id, t.name))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// The tunable thresholds of the rules.
@@ -69,21 +97,33 @@ impl Default for Settings {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
     pub reported: Arc<Reported>,
-    pub rule: &'static str,
-    pub severity: Severity,
+    /// Position of the rule in [`RULES`].
+    rank: u8,
     /// The user the finding is about (whose credentials, or who acted).
     pub user: String,
     pub explanation: String,
-    /// Position of the rule in [`RULES`].
-    rank: u8,
-    /// Order in which the rule found it within its group (the first of two findings of one
-    /// rule on one event is the one reported).
-    emitted: u32,
+    pub response: Response,
+    /// The sequence the finding belongs to, if any.
+    pub story: Option<u64>,
+    /// Kept only if its story confirms it (see [`Story::confirm_from`]).
+    tentative: bool,
+    /// Position of the event in its story, from 1.
+    pub position: u32,
+    /// Order of emission (ties of one rule on one event keep the first).
+    emitted: u64,
 }
 
 impl Finding {
     pub fn event(&self) -> &Event {
         &self.reported.event
+    }
+
+    pub fn rule(&self) -> &'static dyn Rule {
+        RULES[usize::from(self.rank)]
+    }
+
+    pub fn severity(&self) -> Severity {
+        self.rule().severity()
     }
 }
 
@@ -93,47 +133,79 @@ impl Spill for Finding {
             + std::mem::size_of::<Reported>()
             + self.user.capacity()
             + self.explanation.capacity()
+            + self
+                .response
+                .commands
+                .iter()
+                .map(|c| c.0.iter().map(|w| w.capacity() + 24).sum::<usize>())
+                .sum::<usize>()
     }
 
     fn encode(&self, out: &mut Encoder) {
         self.reported.encode(out);
         out.u64(u64::from(self.rank));
-        out.u64(u64::from(self.emitted));
         out.str(&self.user);
         out.str(&self.explanation);
+        encode_response(&self.response, out);
+        out.u64(self.story.map_or(0, |s| s + 1));
+        out.bool(self.tentative);
+        out.u64(u64::from(self.position));
+        out.u64(self.emitted);
     }
 
     fn decode(d: &mut Decoder<'_>) -> Option<Finding> {
         let reported = Arc::new(Reported::decode(d)?);
         let rank = u8::try_from(d.u64()?).ok()?;
-        let rule = RULES.get(usize::from(rank))?;
+        RULES.get(usize::from(rank))?;
         Some(Finding {
             reported,
-            rule: rule.id(),
-            severity: rule.severity(),
             rank,
-            emitted: d.u32()?,
             user: d.string()?,
             explanation: d.string()?,
+            response: decode_response(d)?,
+            story: d.u64()?.checked_sub(1),
+            tentative: d.bool()?,
+            position: d.u32()?,
+            emitted: d.u64()?,
         })
     }
 }
 
-/// Findings order: event (report order), rule, then the order the rule found them in.
+pub(crate) fn encode_response(r: &Response, out: &mut Encoder) {
+    out.str(&r.account);
+    out.u64(r.commands.len() as u64);
+    for c in &r.commands {
+        out.u64(c.0.len() as u64);
+        for w in &c.0 {
+            out.str(w);
+        }
+    }
+}
+
+pub(crate) fn decode_response(d: &mut Decoder<'_>) -> Option<Response> {
+    let account = d.string()?;
+    let n = d.u64()?;
+    let mut commands = Vec::new();
+    for _ in 0..n {
+        let words = d.u64()?;
+        let mut argv = Vec::new();
+        for _ in 0..words {
+            argv.push(d.string()?);
+        }
+        commands.push(Command(argv));
+    }
+    Some(Response { account, commands })
+}
+
+/// Findings order: event (report order), rule, then the order the rules found them in.
 fn finding_order(a: &Finding, b: &Finding) -> Ordering {
-    (a.reported.seq, a.rank, a.emitted, &a.user, &a.explanation).cmp(&(
-        b.reported.seq,
-        b.rank,
-        b.emitted,
-        &b.user,
-        &b.explanation,
-    ))
+    (a.reported.seq, a.rank, a.emitted).cmp(&(b.reported.seq, b.rank, b.emitted))
 }
 
 /// Which events a rule looks at together.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
-    /// One actor's calls (account, actor), in time order.
+    /// One actor's credential calls (account, actor), in time order.
     Actor,
     /// The calls about one user (account, target or else actor), in time order.
     Subject,
@@ -146,6 +218,8 @@ pub trait Rule: Sync {
     /// The id written in findings.csv.
     fn id(&self) -> &'static str;
     fn severity(&self) -> Severity;
+    /// The ATT&CK techniques the rule maps to.
+    fn mitre(&self) -> &'static [Technique];
     fn scope(&self) -> Scope {
         Scope::Actor
     }
@@ -153,60 +227,129 @@ pub trait Rule: Sync {
     fn wants(&self, _e: &Event) -> bool {
         true
     }
-    /// Appends the rule's findings on one group.
-    fn evaluate(&self, cx: &Context, out: &mut Vec<Finding>);
+    /// A fresh watcher for one group.
+    fn watch(&self, settings: Settings) -> Box<dyn Watch>;
+    /// The explanation of one finding of a story, once the story is complete.
+    fn explain(&self, _finding: &Finding, story: &Story) -> String {
+        story.text.clone()
+    }
+}
+
+/// What a rule's watcher is shown of one event of its group.
+pub struct Call<'a> {
+    pub reported: &'a Arc<Reported>,
+    /// Benign self-service: the actor's own credentials, from an MFA session and an address
+    /// the actor was seen at before (root never is).
+    pub benign: bool,
+    /// In the actor scope, for a call from an address the actor had not used before (and not
+    /// its first call): the first addresses it used before, at most three.
+    pub new_address: Option<&'a [String]>,
+}
+
+impl Call<'_> {
+    pub fn event(&self) -> &Event {
+        &self.reported.event
+    }
+}
+
+/// Watches one group's events, in time order.
+pub trait Watch {
+    fn see(&mut self, call: &Call<'_>, out: &mut Out);
+    /// The group ended: close what is open.
+    fn end(&mut self, _out: &mut Out) {}
+}
+
+/// Where a watcher puts its findings and stories (emptied by the engine after each call).
+pub struct Out {
+    rank: u8,
+    next_story: u64,
+    emitted: u64,
+    findings: Vec<Finding>,
+    stories: Vec<Story>,
+}
+
+impl Out {
+    /// A finding on one event.
+    pub fn flag(
+        &mut self,
+        reported: &Arc<Reported>,
+        user: &str,
+        explanation: String,
+        response: Response,
+    ) {
+        self.push(reported, user, explanation, response, None, false, 0);
+    }
+
+    /// A new story's id (its findings are joined with it once it is closed).
+    pub fn open_story(&mut self) -> u64 {
+        self.next_story += 1;
+        self.next_story - 1
+    }
+
+    /// A finding on one event of a story; `tentative` ones are kept only if the story
+    /// confirms their time.
+    pub fn flag_in_story(
+        &mut self,
+        reported: &Arc<Reported>,
+        user: &str,
+        story: u64,
+        position: u32,
+        tentative: bool,
+        response: Response,
+    ) {
+        self.push(
+            reported,
+            user,
+            String::new(),
+            response,
+            Some(story),
+            tentative,
+            position,
+        );
+    }
+
+    /// A story is complete.
+    pub fn close_story(&mut self, story: Story) {
+        self.stories.push(story);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn push(
+        &mut self,
+        reported: &Arc<Reported>,
+        user: &str,
+        explanation: String,
+        response: Response,
+        story: Option<u64>,
+        tentative: bool,
+        position: u32,
+    ) {
+        self.emitted += 1;
+        self.findings.push(Finding {
+            reported: Arc::clone(reported),
+            rank: self.rank,
+            user: user.to_owned(),
+            explanation,
+            response,
+            story,
+            tentative,
+            position,
+            emitted: self.emitted,
+        });
+    }
 }
 
 /// Every rule, in the order findings of the same event are listed.
 pub const RULES: [&dyn Rule; 8] = [
-    &rules::TakeoverChain,
-    &rules::AccessKeyReactivated,
-    &rules::RootCredentialChange,
-    &rules::CredentialChangeForOtherUser,
-    &rules::MfaEnrolledWithoutMfa,
-    &rules::FailureBurst,
-    &rules::NewSourceIp,
-    &rules::MfaResync,
+    &rules::takeover_chain::TakeoverChain,
+    &rules::access_key_reactivated::AccessKeyReactivated,
+    &rules::root_credential_change::RootCredentialChange,
+    &rules::credential_change_for_other_user::CredentialChangeForOtherUser,
+    &rules::mfa_enrolled_without_mfa::MfaEnrolledWithoutMfa,
+    &rules::failure_burst::FailureBurst,
+    &rules::new_source_ip::NewSourceIp,
+    &rules::mfa_resync::MfaResync,
 ];
-
-/// What a rule sees: one group of credential calls in time order, with what is known of each.
-pub struct Context {
-    pub settings: Settings,
-    /// The group's events, in report order (time, eventID, origin).
-    pub events: Vec<Arc<Reported>>,
-    /// For every event, whether it is benign self-service (see the module doc).
-    pub benign: Vec<bool>,
-    /// For every event of an actor group made from an address the actor had not used before
-    /// (and not its first call): the addresses used before, at most three, in order.
-    pub new_address: Vec<Option<Vec<String>>>,
-}
-
-impl Context {
-    pub fn event(&self, i: usize) -> &Event {
-        &self.events[i].event
-    }
-
-    /// The user an event is about: its target, else its actor.
-    pub fn subject(&self, i: usize) -> &str {
-        subject(self.event(i))
-    }
-
-    fn finding(&self, i: usize, rule: &dyn Rule, user: &str, explanation: String) -> Finding {
-        let rank = RULES
-            .iter()
-            .position(|r| r.id() == rule.id())
-            .expect("every rule is listed") as u8;
-        Finding {
-            reported: Arc::clone(&self.events[i]),
-            rule: rule.id(),
-            severity: rule.severity(),
-            user: user.to_owned(),
-            explanation,
-            rank,
-            emitted: 0,
-        }
-    }
-}
 
 /// The user an event is about: its target, else its actor.
 pub fn subject(e: &Event) -> &str {
@@ -228,31 +371,6 @@ pub fn is_address(text: &str) -> bool {
             .all(|c| c.is_ascii_hexdigit() || c == '.' || c == ':')
 }
 
-/// An event on its way to a group, with whether it is benign (known once its actor's history
-/// has been read).
-struct Member {
-    reported: Arc<Reported>,
-    benign: bool,
-}
-
-impl Spill for Member {
-    fn weight(&self) -> usize {
-        self.reported.weight() + std::mem::size_of::<Reported>()
-    }
-
-    fn encode(&self, out: &mut Encoder) {
-        self.reported.encode(out);
-        out.bool(self.benign);
-    }
-
-    fn decode(d: &mut Decoder<'_>) -> Option<Member> {
-        Some(Member {
-            reported: Arc::new(Reported::decode(d)?),
-            benign: d.bool()?,
-        })
-    }
-}
-
 /// The group key of an event in a scope.
 fn group_key(scope: Scope, e: &Event) -> (&str, &str) {
     let within = match scope {
@@ -263,8 +381,9 @@ fn group_key(scope: Scope, e: &Event) -> (&str, &str) {
     (e.account.as_str(), within)
 }
 
-fn by_actor(a: &Member, b: &Member) -> Ordering {
-    by(Scope::Actor, a, b)
+fn by(scope: Scope, a: &Member, b: &Member) -> Ordering {
+    (group_key(scope, &a.reported.event), a.reported.seq)
+        .cmp(&(group_key(scope, &b.reported.event), b.reported.seq))
 }
 fn by_subject(a: &Member, b: &Member) -> Ordering {
     by(Scope::Subject, a, b)
@@ -272,219 +391,204 @@ fn by_subject(a: &Member, b: &Member) -> Ordering {
 fn by_key(a: &Member, b: &Member) -> Ordering {
     by(Scope::AccessKey, a, b)
 }
-fn by(scope: Scope, a: &Member, b: &Member) -> Ordering {
-    (group_key(scope, &a.reported.event), a.reported.seq)
-        .cmp(&(group_key(scope, &b.reported.event), b.reported.seq))
-}
-
-/// Runs the rules: fed every reported event in report order, gives the findings sorted by
-/// event time, then eventID, then rule order.
-pub struct Findings<'d> {
-    dir: &'d SpillDir,
-    settings: Settings,
-    actors: Sorter<'d, Member>,
-}
-
-impl<'d> Findings<'d> {
-    pub fn new(dir: &'d SpillDir, settings: Settings) -> Findings<'d> {
-        Findings {
-            dir,
-            settings,
-            actors: Sorter::new(dir, by_actor),
-        }
-    }
-
-    pub fn add(&mut self, reported: &Arc<Reported>) -> Result<(), Error> {
-        self.actors.push(Member {
-            reported: Arc::clone(reported),
-            benign: false,
-        })
-    }
-
-    /// Every finding, sorted; one per rule and event.
-    pub fn finish(self) -> Result<Merged<Finding>, Error> {
-        let mut found = Sorter::new(self.dir, finding_order);
-        let mut subjects = Sorter::new(self.dir, by_subject);
-        let mut keys = Sorter::new(self.dir, by_key);
-        let mut actors = self.actors.finish()?;
-        let mut history = History::default();
-        loop {
-            let next = actors.pop()?;
-            if next.as_ref().is_none_or(|m| !history.continues(m)) {
-                let cx = history.finish(self.settings);
-                for (i, &benign) in cx.benign.iter().enumerate() {
-                    let e = cx.event(i);
-                    let member = || Member {
-                        reported: Arc::clone(&cx.events[i]),
-                        benign,
-                    };
-                    if wanted(Scope::Subject, e) {
-                        subjects.push(member())?;
-                    }
-                    if wanted(Scope::AccessKey, e) {
-                        keys.push(member())?;
-                    }
-                }
-                evaluate(Scope::Actor, &cx, &mut found)?;
-            }
-            match next {
-                Some(m) => history.add(m.reported),
-                None => break,
-            }
-        }
-        for (scope, sorter) in [(Scope::Subject, subjects), (Scope::AccessKey, keys)] {
-            let mut members = sorter.finish()?;
-            let mut group: Vec<Member> = Vec::new();
-            loop {
-                let next = members.pop()?;
-                let ends = match (&next, group.first()) {
-                    (Some(m), Some(first)) => {
-                        group_key(scope, &m.reported.event)
-                            != group_key(scope, &first.reported.event)
-                    }
-                    (None, _) => true,
-                    (Some(_), None) => false,
-                };
-                if ends && !group.is_empty() {
-                    let cx = Context {
-                        settings: self.settings,
-                        new_address: vec![None; group.len()],
-                        benign: group.iter().map(|m| m.benign).collect(),
-                        events: group.drain(..).map(|m| m.reported).collect(),
-                    };
-                    evaluate(scope, &cx, &mut found)?;
-                }
-                match next {
-                    Some(m) => group.push(m),
-                    None => break,
-                }
-            }
-        }
-        found.finish()
-    }
-}
 
 /// Whether some rule of `scope` needs `e` in its groups.
 fn wanted(scope: Scope, e: &Event) -> bool {
     RULES.iter().any(|r| r.scope() == scope && r.wants(e))
 }
 
-/// Runs the rules of `scope` on one group.
-fn evaluate(scope: Scope, cx: &Context, found: &mut Sorter<'_, Finding>) -> Result<(), Error> {
-    if cx.events.is_empty() {
-        return Ok(());
-    }
-    let mut out = Vec::new();
-    for rule in RULES.iter().filter(|r| r.scope() == scope) {
-        rule.evaluate(cx, &mut out);
-    }
-    for (n, mut f) in out.into_iter().enumerate() {
-        f.emitted = n as u32;
-        found.push(f)?;
-    }
-    Ok(())
+/// The watchers of one group, and where their findings go.
+struct Group<'o, 'd> {
+    watchers: Vec<(u8, Box<dyn Watch>)>,
+    output: &'o mut Output<'d>,
 }
 
-/// One actor's history, read in time order: every call counts for the addresses seen, the
-/// credential calls are kept for the rules.
-#[derive(Default)]
-struct History {
-    /// (account, actor) of the history; `None` before the first call.
-    key: Option<(String, String)>,
-    /// Calls read so far.
-    calls: u64,
-    seen: HashSet<String>,
-    /// The addresses in order of first use (the first three are quoted).
-    first_addresses: Vec<String>,
-    events: Vec<Arc<Reported>>,
-    benign: Vec<bool>,
-    new_address: Vec<Option<Vec<String>>>,
-}
-
-impl History {
-    /// Whether `m` belongs to this history (or it is empty).
-    fn continues(&self, m: &Member) -> bool {
-        let e = &m.reported.event;
-        self.key
-            .as_ref()
-            .is_none_or(|(a, n)| *a == e.account && *n == e.actor.name)
+impl<'o, 'd> Group<'o, 'd> {
+    fn start(scope: Scope, settings: Settings, output: &'o mut Output<'d>) -> Group<'o, 'd> {
+        let watchers = RULES
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.scope() == scope)
+            .map(|(i, r)| (i as u8, r.watch(settings)))
+            .collect();
+        Group { watchers, output }
     }
 
-    fn add(&mut self, reported: Arc<Reported>) {
-        let e = &reported.event;
-        if self.key.is_none() {
-            self.key = Some((e.account.clone(), e.actor.name.clone()));
-        }
-        let address = is_address(&e.source_ip);
-        let known = self.seen.contains(&e.source_ip);
-        if credential_call(&e.name) {
-            let own = e.target.is_empty() || e.target == e.actor.name;
-            self.benign
-                .push(own && !e.actor.root && e.actor.mfa == Some(true) && known);
-            self.new_address
-                .push((address && !known && self.calls > 0).then(|| self.first_addresses.clone()));
-            self.events.push(Arc::clone(&reported));
-        }
-        if address && !known {
-            self.seen.insert(e.source_ip.clone());
-            if self.first_addresses.len() < 3 {
-                self.first_addresses.push(e.source_ip.clone());
+    fn see(&mut self, call: &Call<'_>) -> Result<(), Error> {
+        for (rank, w) in &mut self.watchers {
+            let e = call.event();
+            if RULES[usize::from(*rank)].wants(e) {
+                let mut out = self.output.out(*rank);
+                w.see(call, &mut out);
+                self.output.take(out)?;
             }
         }
-        self.calls += 1;
+        Ok(())
     }
 
-    /// The credential calls of the history, for the rules; the history starts again empty.
-    fn finish(&mut self, settings: Settings) -> Context {
-        let done = std::mem::take(self);
-        Context {
-            settings,
-            events: done.events,
-            benign: done.benign,
-            new_address: done.new_address,
+    fn end(mut self) -> Result<(), Error> {
+        for (rank, w) in &mut self.watchers {
+            let mut out = self.output.out(*rank);
+            w.end(&mut out);
+            self.output.take(out)?;
+        }
+        Ok(())
+    }
+}
+
+/// The sorts findings and stories go to.
+struct Output<'d> {
+    next_story: u64,
+    emitted: u64,
+    /// Findings that stand on their own, in findings order.
+    plain: Sorter<'d, Finding>,
+    /// Findings of stories, by story.
+    storied: Sorter<'d, Finding>,
+    stories: Sorter<'d, Story>,
+}
+
+impl Output<'_> {
+    fn out(&self, rank: u8) -> Out {
+        Out {
+            rank,
+            next_story: self.next_story,
+            emitted: self.emitted,
+            findings: Vec::new(),
+            stories: Vec::new(),
         }
     }
+
+    fn take(&mut self, out: Out) -> Result<(), Error> {
+        self.next_story = out.next_story;
+        self.emitted = out.emitted;
+        for f in out.findings {
+            if f.story.is_some() {
+                self.storied.push(f)?;
+            } else {
+                self.plain.push(f)?;
+            }
+        }
+        for s in out.stories {
+            self.stories.push(s)?;
+        }
+        Ok(())
+    }
 }
 
-/// Findings per rule and most-flagged users, counted as findings.csv is written.
-#[derive(Debug, Clone, Default)]
-pub struct Tally {
-    per_rule: [usize; RULES.len()],
-    users: BTreeMap<(String, String), (usize, Severity)>,
+/// Runs the rules over the credential calls (`members`, by actor and time, with whether each
+/// call's address is new for its actor) and the actors' summaries (same order); gives the
+/// findings sorted by event, then rule.
+pub fn run(
+    mut members: Merged<Member>,
+    mut actors: Merged<ActorSummary>,
+    settings: Settings,
+    dir: &SpillDir,
+) -> Result<Merged<Finding>, Error> {
+    let mut output = Output {
+        next_story: 0,
+        emitted: 0,
+        plain: Sorter::new(dir, finding_order),
+        storied: Sorter::new(dir, story::member_order),
+        stories: Sorter::new(dir, story::order),
+    };
+    let mut subjects = Sorter::new(dir, by_subject);
+    let mut keys = Sorter::new(dir, by_key);
+
+    // The actor scope, with the actors' summaries joined in.
+    let mut summary: Option<ActorSummary> = actors.pop()?;
+    let mut next = members.pop()?;
+    while let Some(first) = next.take() {
+        let key = (
+            first.reported.event.account.clone(),
+            first.reported.event.actor.name.clone(),
+        );
+        while summary.as_ref().is_some_and(|s| {
+            (s.account.as_str(), s.actor.as_str()) < (key.0.as_str(), key.1.as_str())
+        }) {
+            summary = actors.pop()?;
+        }
+        let this = summary
+            .as_ref()
+            .filter(|s| s.account == key.0 && s.actor == key.1);
+        let mut group = Group::start(Scope::Actor, settings, &mut output);
+        let mut member = Some(first);
+        while let Some(m) = member {
+            let e = &m.reported.event;
+            let address = is_address(&e.source_ip);
+            let known = address && !m.flag;
+            let own = e.target.is_empty() || e.target == e.actor.name;
+            let benign = own && !e.actor.root && e.actor.mfa == Some(true) && known;
+            let earlier: Option<Vec<String>> = this.and_then(|s| {
+                (address && m.flag && m.reported.seq != s.first_seq)
+                    .then(|| s.addresses_before(m.reported.seq))
+            });
+            group.see(&Call {
+                reported: &m.reported,
+                benign,
+                new_address: earlier.as_deref(),
+            })?;
+            if wanted(Scope::Subject, e) {
+                subjects.push(Member {
+                    reported: Arc::clone(&m.reported),
+                    flag: benign,
+                })?;
+            }
+            if wanted(Scope::AccessKey, e) {
+                keys.push(Member {
+                    reported: Arc::clone(&m.reported),
+                    flag: benign,
+                })?;
+            }
+            next = members.pop()?;
+            member = next.take_if(|n| {
+                n.reported.event.account == key.0 && n.reported.event.actor.name == key.1
+            });
+        }
+        group.end()?;
+    }
+
+    for (scope, sorter) in [(Scope::Subject, subjects), (Scope::AccessKey, keys)] {
+        let mut members = sorter.finish()?;
+        let mut next = members.pop()?;
+        while let Some(first) = next.take() {
+            let key = {
+                let (a, w) = group_key(scope, &first.reported.event);
+                (a.to_owned(), w.to_owned())
+            };
+            let mut group = Group::start(scope, settings, &mut output);
+            let mut member = Some(first);
+            while let Some(m) = member {
+                group.see(&Call {
+                    reported: &m.reported,
+                    benign: m.flag,
+                    new_address: None,
+                })?;
+                next = members.pop()?;
+                member = next.take_if(|n| {
+                    let (a, w) = group_key(scope, &n.reported.event);
+                    a == key.0 && w == key.1
+                });
+            }
+            group.end()?;
+        }
+    }
+
+    let Output {
+        mut plain,
+        storied,
+        stories,
+        ..
+    } = output;
+    story::join(storied.finish()?, stories.finish()?, &mut plain)?;
+    plain.finish()
 }
 
-impl Tally {
-    pub fn add(&mut self, f: &Finding) {
-        self.per_rule[usize::from(f.rank)] += 1;
-        let key = (f.event().account.clone(), f.user.clone());
-        let entry = self.users.entry(key).or_insert((0, Severity::Low));
-        entry.0 += 1;
-        entry.1 = entry.1.min(f.severity);
-    }
-
-    /// Findings per rule, in [`RULES`] order (rules without findings included).
-    pub fn per_rule(&self) -> Vec<(&'static str, Severity, usize)> {
-        RULES
-            .iter()
-            .zip(self.per_rule)
-            .map(|(r, n)| (r.id(), r.severity(), n))
-            .collect()
-    }
-
-    /// The users with the most findings (by account), most first, at most `n`.
-    pub fn top_users(&self, n: usize) -> Vec<(String, String, usize, Severity)> {
-        let mut users: Vec<_> = self
-            .users
-            .iter()
-            .map(|((a, u), (c, s))| (a.clone(), u.clone(), *c, *s))
-            .collect();
-        users.sort_by(|x, y| {
-            y.2.cmp(&x.2)
-                .then(x.3.cmp(&y.3))
-                .then((&x.0, &x.1).cmp(&(&y.0, &y.1)))
-        });
-        users.truncate(n);
-        users
+/// A short clock time for explanations: `03:04:55Z`, or the full time across days.
+pub(crate) fn clock(t: Option<Timestamp>, day_of: Option<Timestamp>) -> String {
+    match (t, day_of) {
+        (Some(t), Some(d)) if t.date_naive() == d.date_naive() => t.format("%H:%M:%SZ").to_string(),
+        (Some(t), _) => crate::event::time::format(&t),
+        (None, _) => "(time unknown)".to_owned(),
     }
 }
 
@@ -492,13 +596,4 @@ impl Tally {
 /// is not reported).
 pub fn repeats(previous: &Finding, f: &Finding) -> bool {
     previous.rank == f.rank && previous.reported.seq == f.reported.seq
-}
-
-/// A short clock time for explanations: `03:04:55Z`, or the full time across days.
-fn clock(t: Option<Timestamp>, day_of: Option<Timestamp>) -> String {
-    match (t, day_of) {
-        (Some(t), Some(d)) if t.date_naive() == d.date_naive() => t.format("%H:%M:%SZ").to_string(),
-        (Some(t), _) => crate::event::time::format(&t),
-        (None, _) => "(time unknown)".to_owned(),
-    }
 }

@@ -159,6 +159,27 @@ impl Nesting {
         flags
     }
 
+    /// The vector instructions the scanner runs with on this CPU (for `--version`).
+    pub fn simd_level() -> &'static str {
+        #[cfg(target_arch = "x86_64")]
+        {
+            use std::arch::is_x86_feature_detected as has;
+            let common = has!("pclmulqdq") && has!("popcnt") && has!("bmi1");
+            if common && has!("avx512f") && has!("avx512bw") {
+                return "AVX-512";
+            }
+            if common && has!("avx512bw") {
+                return "AVX-512BW";
+            }
+            if common && has!("avx2") {
+                return "AVX2";
+            }
+            return "SSE2";
+        }
+        #[allow(unreachable_code)]
+        "portable"
+    }
+
     /// Scans `buf[from..]` until the depth falls to `floor`, or an array (`[`) opens at depth
     /// `watch` (when given), or the bytes run out.
     ///

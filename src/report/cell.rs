@@ -10,12 +10,22 @@ use std::borrow::Cow;
 /// The longest cell written, in UTF-16 code units (what Excel counts), marker included.
 pub const MAX_CELL: usize = 32_000;
 
-/// The cell as written to a report.
+/// The cell as written to a CSV report: neutralised, and cut if too long.
 pub fn cell(text: &str) -> Cow<'_, str> {
     let risky = matches!(
         text.as_bytes().first(),
         Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')
     );
+    fitted(text, risky)
+}
+
+/// The text as a workbook cell holds it: cut if too long (a workbook cell is text, never a
+/// formula, so nothing needs neutralising).
+pub fn truncated(text: &str) -> Cow<'_, str> {
+    fitted(text, false)
+}
+
+fn fitted(text: &str, risky: bool) -> Cow<'_, str> {
     // A UTF-8 string has at least as many bytes as UTF-16 units: short strings need no count.
     let long = text.len() > MAX_CELL && text.encode_utf16().count() > MAX_CELL;
     if !risky && !long {

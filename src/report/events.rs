@@ -1,9 +1,8 @@
 //! events.csv: one row per distinct event, sorted by time then eventID.
 
-use super::Table;
+use super::table::Table;
 use crate::aggregate::Reported;
 use crate::error::Error;
-use crate::event::time;
 
 pub const NAME: &str = "events.csv";
 
@@ -37,39 +36,36 @@ pub const HEADER: [&str; 25] = [
 
 /// Writes the row of one event (the events come in report order).
 pub fn row(t: &mut Table, r: &Reported) -> Result<(), Error> {
-    {
-        let e = &r.event;
-        let mfa = match e.actor.mfa {
-            Some(true) => "true",
-            Some(false) => "false",
-            None => "",
-        };
-        t.row()
-            .text(&e.time.map(|t| time::format(&t)).unwrap_or_default())
-            .text(&e.name)
-            .text(&e.source)
-            .text(&e.account)
-            .text(&e.region)
-            .text(&e.actor.name)
-            .text(&e.actor.kind)
-            .text(&e.actor.arn)
-            .text(&e.actor.access_key)
-            .text(mfa)
-            .flag(e.actor.console)
-            .text(&e.target)
-            .text(&e.access_key_id)
-            .text(&e.key_status)
-            .text(&e.mfa_serial)
-            .text(&e.source_ip)
-            .text(&e.user_agent)
-            .text(&e.error_code)
-            .text(&e.error_message)
-            .text(&e.event_id)
-            .text(&e.request_id)
-            .text(&e.source_file)
-            .num(e.origin.record)
-            .num(r.copies)
-            .flag(r.conflict)
-            .finish()
-    }
+    let e = &r.event;
+    let row = t
+        .row()
+        .time(e.time)
+        .text(&e.name)
+        .text(&e.source)
+        .text(&e.account)
+        .text(&e.region)
+        .text(&e.actor.name)
+        .text(&e.actor.kind)
+        .text(&e.actor.arn)
+        .text(&e.actor.access_key);
+    let row = match e.actor.mfa {
+        Some(b) => row.flag(b),
+        None => row.text(""),
+    };
+    row.flag(e.actor.console)
+        .text(&e.target)
+        .text(&e.access_key_id)
+        .text(&e.key_status)
+        .text(&e.mfa_serial)
+        .text(&e.source_ip)
+        .text(&e.user_agent)
+        .text(&e.error_code)
+        .text(&e.error_message)
+        .text(&e.event_id)
+        .text(&e.request_id)
+        .text(&e.source_file)
+        .num(e.origin.record)
+        .num(r.copies)
+        .flag(r.conflict)
+        .finish()
 }

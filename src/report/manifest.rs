@@ -2,8 +2,8 @@
 
 use std::cmp::Ordering;
 
-use super::Table;
-use crate::aggregate::Archive;
+use super::table::Table;
+use crate::aggregate::FileTally;
 use crate::discover::{InputFile, WalkProblem};
 use crate::error::Error;
 use crate::scan::file::{FileKind, FileReport, Status};
@@ -151,12 +151,26 @@ impl Spill for Row {
     }
 }
 
-/// Writes the rows, sorted, with each file's duplicates and conflicts from the archive.
-pub fn write(mut t: Table, mut rows: Merged<Row>, archive: &Archive) -> Result<(), Error> {
+/// Writes the rows, sorted, with each file's duplicates and conflicts summed from `tallies`
+/// (sorted by file index, which is the order of the paths).
+pub fn write(
+    mut t: Table,
+    mut rows: Merged<Row>,
+    mut tallies: Merged<FileTally>,
+) -> Result<Option<(String, crate::report::digest::FileDigest)>, Error> {
+    let mut tally = tallies.pop()?;
     while let Some(row) = rows.pop()? {
         match &row.file {
             Some(r) => {
-                let tally = archive.tallies.get(&r.index).copied().unwrap_or_default();
+                let (mut duplicates, mut conflicts) = (0, 0);
+                while tally.as_ref().is_some_and(|x| x.file <= r.index) {
+                    let x = tally.take().expect("checked");
+                    if x.file == r.index {
+                        duplicates += x.duplicates;
+                        conflicts += x.conflicts;
+                    }
+                    tally = tallies.pop()?;
+                }
                 t.row()
                     .text(&row.path)
                     .text(r.kind.as_str())
@@ -166,8 +180,8 @@ pub fn write(mut t: Table, mut rows: Merged<Row>, archive: &Archive) -> Result<(
                     .num(r.matched)
                     .text(&r.format)
                     .num(r.undecodable)
-                    .num(tally.duplicates)
-                    .num(tally.conflicts)
+                    .num(duplicates)
+                    .num(conflicts)
                     .text(&r.error)
                     .text(&r.note)
                     .finish()?;

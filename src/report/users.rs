@@ -1,9 +1,8 @@
 //! users.csv: one row per (account, user).
 
-use super::Table;
-use crate::aggregate::users::{LISTED_ADDRESSES, UserSummary};
+use super::table::Table;
+use crate::aggregate::users::UserSummary;
 use crate::error::Error;
-use crate::event::time;
 
 pub const NAME: &str = "users.csv";
 
@@ -35,33 +34,21 @@ pub fn header(names: &[String]) -> Vec<String> {
 
 /// Writes the row of one user.
 pub fn row(t: &mut Table, u: &UserSummary) -> Result<(), Error> {
-    let when = |t: Option<time::Timestamp>| t.map(|t| time::format(&t)).unwrap_or_default();
-    {
-        let mut row = t
-            .row()
-            .text(&u.account)
-            .text(&u.user)
-            .text(&when(u.first_seen))
-            .text(&when(u.last_seen))
-            .num(u.as_actor)
-            .num(u.as_target);
-        for n in &u.by_name {
-            row = row.num(*n);
-        }
-        let listed: Vec<&str> = u
-            .source_ips
-            .iter()
-            .take(LISTED_ADDRESSES)
-            .map(String::as_str)
-            .collect();
-        let join = |set: &std::collections::BTreeSet<String>| {
-            set.iter().map(String::as_str).collect::<Vec<_>>().join(";")
-        };
-        row.num(u.failures)
-            .num(u.source_ips.len() as u64)
-            .text(&listed.join(";"))
-            .text(&join(&u.acted_on_by))
-            .text(&join(&u.acted_on))
-            .finish()
+    let mut row = t
+        .row()
+        .text(&u.account)
+        .text(&u.user)
+        .time(u.first_seen)
+        .time(u.last_seen)
+        .num(u.as_actor)
+        .num(u.as_target);
+    for n in &u.by_name {
+        row = row.num(*n);
     }
+    row.num(u.failures)
+        .num(u.source_count)
+        .text(&u.sources.join(";"))
+        .text(&u.acted_on_by.joined())
+        .text(&u.acted_on.joined())
+        .finish()
 }

@@ -1,9 +1,20 @@
 //! One input file: read, frame, prefilter, decode and filter, then a verdict for the manifest.
+//!
+//! A file is judged by all of its content, never by its first item: every item is either a
+//! CloudTrail record (counted, and decoded when the prefilter says it may be selected) or
+//! something else (a digest, an Insights event, unrelated JSON), which is counted and skipped
+//! while the records around it are read. A file is `skipped` only when it holds no record at
+//! all. The selected events leave the worker in small batches as they are found ([`Collect`]),
+//! so a file holding a million of them costs no more memory than one holding ten.
 
+use std::sync::Arc;
+
+use crate::cancel::Cancel;
 use crate::discover::{InputFile, PathKind, starts_like_data};
-use crate::event::decode::{ItemKind, decode};
+use crate::event::decode::{Found, NotRecord, decode};
 use crate::event::fingerprint;
-use crate::event::{Event, Origin};
+use crate::event::raw::Noted;
+use crate::event::{Event, MfaLink, Origin};
 use crate::filter::{Selection, is_mfa_link};
 use crate::frame::{Damage, Ending, Flow, Framed, Framer, Options, RecordBytes, Shape, Sink};
 use crate::input::{Feed, ReadLimits, ReadReport, Reader};
@@ -63,22 +74,113 @@ impl Status {
     }
 }
 
-/// A successful `EnableMFADevice`: which user a device serial went to, and when.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MfaLink {
-    pub account: String,
-    pub serial: String,
-    pub user: String,
-    pub time: Option<crate::event::time::Timestamp>,
+/// What problems.csv says of a record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ProblemKind {
+    /// The record could not be read: it is not in the reports.
+    Unreadable,
+    /// The record was read leniently (a field repaired or of an unexpected type): it is in the
+    /// reports.
+    Lenient,
+    /// A key appears twice in one object of the record (the last value is used): it is in the
+    /// reports, and worth a look, since readers that take the first value see another record.
+    DuplicateKey,
 }
 
-/// A record that could not be read, for problems.csv.
+impl ProblemKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProblemKind::Unreadable => "unreadable",
+            ProblemKind::Lenient => "lenient",
+            ProblemKind::DuplicateKey => "duplicate-key",
+        }
+    }
+
+    pub const ALL: [ProblemKind; 3] = [
+        ProblemKind::Unreadable,
+        ProblemKind::Lenient,
+        ProblemKind::DuplicateKey,
+    ];
+}
+
+/// A record worth a row in problems.csv.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordProblem {
     pub record: Option<u64>,
     pub offset: Option<u64>,
+    pub kind: ProblemKind,
     pub message: String,
 }
+
+/// Items of a file that are not CloudTrail records, by kind.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NonRecords {
+    pub digest: u64,
+    pub insight: u64,
+    pub other: u64,
+}
+
+impl NonRecords {
+    pub fn total(&self) -> u64 {
+        self.digest + self.insight + self.other
+    }
+
+    fn add(&mut self, kind: NotRecord) {
+        match kind {
+            NotRecord::Digest => self.digest += 1,
+            NotRecord::Insight => self.insight += 1,
+            NotRecord::Other => self.other += 1,
+        }
+    }
+
+    /// `a digest, 2 Insights events, 1 other JSON`.
+    fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        for (n, kind) in [
+            (self.digest, NotRecord::Digest),
+            (self.insight, NotRecord::Insight),
+            (self.other, NotRecord::Other),
+        ] {
+            if n > 0 {
+                let name = kind.describe();
+                let plural = if n == 1 || kind == NotRecord::Other {
+                    ""
+                } else {
+                    "s"
+                };
+                parts.push(format!("{n} {name}{plural}"));
+            }
+        }
+        parts.join(", ")
+    }
+}
+
+/// Where a worker puts what it selects, as it goes: the collector in a scan, a vector in tests.
+pub trait Collect {
+    /// Takes (drains) a batch of selected events.
+    fn events(&self, events: &mut Vec<Event>);
+    /// Takes (drains) a batch of MFA enablements.
+    fn links(&self, links: &mut Vec<MfaLink>);
+}
+
+/// Gathers everything in memory (tests, benchmarks, fuzzing).
+#[derive(Debug, Default)]
+pub struct Collected {
+    pub events: std::cell::RefCell<Vec<Event>>,
+    pub links: std::cell::RefCell<Vec<MfaLink>>,
+}
+
+impl Collect for Collected {
+    fn events(&self, events: &mut Vec<Event>) {
+        self.events.borrow_mut().append(events);
+    }
+    fn links(&self, links: &mut Vec<MfaLink>) {
+        self.links.borrow_mut().append(links);
+    }
+}
+
+/// Selected events leave a worker in batches of this many.
+const EVENT_BATCH: usize = 256;
 
 /// Everything one file contributed.
 #[derive(Debug, Clone)]
@@ -89,17 +191,24 @@ pub struct FileReport {
     /// Layout and encoding, e.g. `records/gzip`.
     pub format: String,
     pub bytes: u64,
+    /// CloudTrail records in the file, damaged ones included.
     pub records: u64,
     /// Records selected (before duplicates are removed).
     pub matched: u64,
     pub undecodable: u64,
+    /// Selected records read leniently (a field repaired or retyped).
+    pub lenient: u64,
+    /// Selected records with a key that appears twice.
+    pub duplicate_keys: u64,
+    /// Array members that are not objects.
     pub non_objects: u64,
+    /// Items that are JSON objects but not CloudTrail records.
+    pub non_records: NonRecords,
     /// Why the file is partial, unreadable or skipped.
     pub error: String,
-    /// Something worth knowing that is not an error (array members that are not objects).
+    /// Something worth knowing that is not an error (items skipped, records read leniently).
     pub note: String,
-    pub events: Vec<Event>,
-    pub links: Vec<MfaLink>,
+    /// The first problems of each kind (at most [`MAX_PROBLEMS_PER_FILE`] in all).
     pub problems: Vec<RecordProblem>,
 }
 
@@ -115,12 +224,22 @@ impl FileReport {
             records: 0,
             matched: 0,
             undecodable: 0,
+            lenient: 0,
+            duplicate_keys: 0,
             non_objects: 0,
+            non_records: NonRecords::default(),
             error: String::new(),
             note: String::new(),
-            events: Vec::new(),
-            links: Vec::new(),
             problems: Vec::new(),
+        }
+    }
+
+    /// How many records of `kind` problems.csv accounts for (listed or counted).
+    pub fn problem_count(&self, kind: ProblemKind) -> u64 {
+        match kind {
+            ProblemKind::Unreadable => self.undecodable,
+            ProblemKind::Lenient => self.lenient,
+            ProblemKind::DuplicateKey => self.duplicate_keys,
         }
     }
 }
@@ -131,6 +250,8 @@ pub struct Worker<'s> {
     selection: &'s Selection,
     prefilter: &'s Prefilter,
     shape: RecordShape,
+    keep_records: bool,
+    cancel: Cancel,
 }
 
 impl<'s> Worker<'s> {
@@ -149,11 +270,26 @@ impl<'s> Worker<'s> {
             selection,
             prefilter,
             shape: RecordShape::new(),
+            keep_records: false,
+            cancel: Cancel::new(),
         }
     }
 
-    /// Reads one file (its index in the discovery list is `index`).
-    pub fn scan(&mut self, index: u32, file: &InputFile) -> FileReport {
+    /// Stops reading a large file part-way once `cancel` is set.
+    pub fn cancelled_by(mut self, cancel: Cancel) -> Self {
+        self.cancel = cancel;
+        self
+    }
+
+    /// Keeps each selected record's JSON text in its event (for the JSON Lines export).
+    pub fn keeping_records(mut self, keep: bool) -> Self {
+        self.keep_records = keep;
+        self
+    }
+
+    /// Reads one file (its index in the discovery list is `index`); the selected events go
+    /// to `out` as they are found.
+    pub fn scan(&mut self, index: u32, file: &InputFile, out: &dyn Collect) -> FileReport {
         let mut report = FileReport::empty(index, file.size);
         let skip = |report: &mut FileReport, kind, why: &str| {
             report.kind = kind;
@@ -212,12 +348,15 @@ impl<'s> Worker<'s> {
             }
             PathKind::Data => {}
         }
-        self.read(report, file, |reader, feed| reader.read(&file.path, feed))
+        let path: Arc<str> = Arc::from(file.display.as_str());
+        self.read(report, file, path, out, |reader, feed| {
+            reader.read(&file.path, feed)
+        })
     }
 
     /// Reads a file's content from memory, exactly as [`Worker::scan`] reads it from disk (for
     /// fuzzing and tests).
-    pub fn scan_bytes(&mut self, data: &[u8]) -> FileReport {
+    pub fn scan_bytes(&mut self, data: &[u8], out: &dyn Collect) -> FileReport {
         let file = InputFile {
             path: "memory".into(),
             display: "memory".into(),
@@ -226,7 +365,7 @@ impl<'s> Worker<'s> {
             json_named: true,
         };
         let report = FileReport::empty(0, data.len() as u64);
-        self.read(report, &file, |reader, feed| {
+        self.read(report, &file, Arc::from("memory"), out, |reader, feed| {
             reader.from_memory(data, data.len() as u64, feed)
         })
     }
@@ -235,15 +374,22 @@ impl<'s> Worker<'s> {
         &mut self,
         mut report: FileReport,
         file: &InputFile,
+        path: Arc<str>,
+        out: &dyn Collect,
         read: impl FnOnce(&mut Reader, &mut dyn Feed) -> ReadReport,
     ) -> FileReport {
         let mut sink = RecordSink {
             origin_file: report.file,
+            path,
             selection: self.selection,
             prefilter: self.prefilter,
             shape: &self.shape,
-            kind: None,
+            keep_records: self.keep_records,
+            confirmed: false,
             report: &mut report,
+            out,
+            events: Vec::new(),
+            links: Vec::new(),
         };
         let mut feed = FileFeed {
             framer: Framer::new(Options {
@@ -251,11 +397,12 @@ impl<'s> Worker<'s> {
                 ..Options::new(MAX_RECORD)
             }),
             sink: &mut sink,
+            cancel: &self.cancel,
         };
         let read = read(&mut self.reader, &mut feed);
         let framed = feed.framer.finish();
-        let kind = sink.kind;
-        conclude(&mut report, file, &read, &framed, kind);
+        sink.flush();
+        conclude(&mut report, file, &read, &framed);
         report
     }
 }
@@ -264,6 +411,7 @@ impl<'s> Worker<'s> {
 struct FileFeed<'a, 'r, 's> {
     framer: Framer,
     sink: &'a mut RecordSink<'r, 's>,
+    cancel: &'a Cancel,
 }
 
 impl Feed for FileFeed<'_, '_, '_> {
@@ -276,115 +424,208 @@ impl Feed for FileFeed<'_, '_, '_> {
     }
 
     fn finished(&self) -> bool {
-        self.framer.is_done()
+        self.framer.is_done() || self.cancel.is_set()
     }
 }
 
-/// Receives the framed records of one file.
+/// Receives the framed items of one file.
 struct RecordSink<'r, 's> {
     origin_file: u32,
+    path: Arc<str>,
     selection: &'s Selection,
     prefilter: &'s Prefilter,
     shape: &'s RecordShape,
-    /// What the content turned out to be, once a record has been decoded.
-    kind: Option<ItemKind>,
+    keep_records: bool,
+    /// A CloudTrail record has been seen: from now on an item that carries the keys of one is
+    /// taken for one without decoding (unless the prefilter wants it decoded).
+    confirmed: bool,
     report: &'r mut FileReport,
+    out: &'r dyn Collect,
+    /// Selected events and MFA links not yet handed to `out`.
+    events: Vec<Event>,
+    links: Vec<MfaLink>,
 }
 
 impl RecordSink<'_, '_> {
-    fn problem(&mut self, record: Option<u64>, offset: Option<u64>, message: String) {
+    fn problem(
+        &mut self,
+        record: Option<u64>,
+        offset: Option<u64>,
+        kind: ProblemKind,
+        message: String,
+    ) {
         if self.report.problems.len() < MAX_PROBLEMS_PER_FILE {
             self.report.problems.push(RecordProblem {
                 record,
                 offset,
+                kind,
                 message,
             });
         }
     }
 
-    /// Decodes a record and keeps what the selection wants. Returns what the item was.
-    fn decode(&mut self, r: &RecordBytes<'_>) -> Option<ItemKind> {
-        let origin = Origin {
-            file: self.origin_file,
-            record: r.index,
-        };
+    fn flush(&mut self) {
+        if !self.events.is_empty() {
+            self.out.events(&mut self.events);
+        }
+        if !self.links.is_empty() {
+            self.out.links(&mut self.links);
+        }
+    }
+
+    /// Decodes an item: its records are counted and the selected ones kept; anything else in
+    /// it is counted by kind.
+    fn decode(&mut self, r: &RecordBytes<'_>) {
         let selection = self.selection;
         let links = selection.needs_mfa_links();
+        let keep_records = self.keep_records;
+        let origin_file = self.origin_file;
+        // A record's position is its item's (`.Records[N]`); a wrapper holding several
+        // (a whole file met as one item) numbers them on from there.
+        let first_index = r.index;
+        let mut found_records = 0u64;
+        let mut notes: Vec<(u64, ProblemKind, String)> = Vec::new();
+        let mut broken: Vec<String> = Vec::new();
         let report = &mut *self.report;
-        let result = decode(r.bytes, &mut |raw, text| {
-            let source = raw.event_source.or_empty();
-            let name = raw.event_name.or_empty();
-            let selected = selection.events.selects(source, name);
-            let link = links && is_mfa_link(source, name) && raw.error_code.get().is_none();
-            if !selected && !link {
-                return;
+        let (events, mfa_links, path) = (&mut self.events, &mut self.links, &self.path);
+        let mut confirmed = false;
+        let result = decode(r.bytes, &mut |found| match found {
+            Found::Record { raw, text, repairs } => {
+                let index = first_index + found_records;
+                found_records += 1;
+                confirmed = true;
+                let source = raw.event_source.or_empty();
+                let name = raw.event_name.or_empty();
+                let selected = selection.events.selects(source, name);
+                let link = links && is_mfa_link(source, name) && raw.error_code.get().is_none();
+                if !selected && !link {
+                    return;
+                }
+                let mut event = Event::from_raw(
+                    raw,
+                    Origin {
+                        file: origin_file,
+                        record: index,
+                    },
+                );
+                if link && !event.mfa_serial.is_empty() {
+                    mfa_links.push(MfaLink {
+                        account: event.account.clone(),
+                        serial: event.mfa_serial.clone(),
+                        user: event.target.clone(),
+                        time: event.time,
+                    });
+                }
+                if selected && selection.keeps(&event) {
+                    let (print, duplicates) = fingerprint::of_record(text);
+                    event.fingerprint = print;
+                    event.source_file = Arc::clone(path);
+                    if keep_records {
+                        event.record = Some(text.into());
+                    }
+                    let mut lenient: Vec<String> = repairs.iter().map(|r| r.to_string()).collect();
+                    raw.notes("", &mut lenient);
+                    if !lenient.is_empty() {
+                        notes.push((index, ProblemKind::Lenient, lenient.join("; ")));
+                    }
+                    if !duplicates.is_empty() {
+                        let keys: Vec<String> =
+                            duplicates.iter().map(|k| format!("`{k}`")).collect();
+                        notes.push((
+                            index,
+                            ProblemKind::DuplicateKey,
+                            format!(
+                                "key {} appears twice in one object (the last value is used): a possible sign of tampering",
+                                keys.join(", ")
+                            ),
+                        ));
+                    }
+                    report.matched += 1;
+                    events.push(event);
+                }
             }
-            let mut event = Event::from_raw(raw, origin);
-            if link && !event.mfa_serial.is_empty() {
-                report.links.push(MfaLink {
-                    account: event.account.clone(),
-                    serial: event.mfa_serial.clone(),
-                    user: event.target.clone(),
-                    time: event.time,
-                });
-            }
-            if selected && selection.keeps(&event) {
-                event.fingerprint = fingerprint::of_record(text);
-                report.matched += 1;
-                report.events.push(event);
+            Found::NotRecord(kind) => report.non_records.add(kind),
+            Found::Broken(e) => {
+                found_records += 1;
+                broken.push(e.to_string());
             }
         });
+        if confirmed {
+            self.confirmed = true;
+        }
         match result {
-            Ok(kind) => Some(kind),
-            Err(e) => {
-                self.report.undecodable += 1;
-                self.problem(Some(r.index), Some(r.offset), e.to_string());
-                None
+            Ok(()) => {
+                self.report.records += found_records;
+                for message in broken {
+                    self.report.undecodable += 1;
+                    self.problem(
+                        Some(first_index),
+                        Some(r.offset),
+                        ProblemKind::Unreadable,
+                        message,
+                    );
+                }
             }
+            Err(e) => {
+                self.report.records += 1;
+                self.report.undecodable += 1;
+                self.problem(
+                    Some(first_index),
+                    Some(r.offset),
+                    ProblemKind::Unreadable,
+                    e.to_string(),
+                );
+            }
+        }
+        for (index, kind, message) in notes {
+            match kind {
+                ProblemKind::Lenient => self.report.lenient += 1,
+                ProblemKind::DuplicateKey => self.report.duplicate_keys += 1,
+                ProblemKind::Unreadable => {}
+            }
+            self.problem(Some(index), Some(r.offset), kind, message);
+        }
+        if self.events.len() >= EVENT_BATCH || self.links.len() >= EVENT_BATCH {
+            self.flush();
         }
     }
 }
 
 impl Sink for RecordSink<'_, '_> {
     fn record(&mut self, r: RecordBytes<'_>) -> Flow {
-        self.report.records += 1;
-        if self.kind.is_none() {
-            // Until one record has been seen, the file might be a digest or other JSON. A plain
-            // record says so in its bytes; anything else is decoded to find out.
-            if !r.escapes && self.shape.plain(r.bytes) {
-                self.kind = Some(ItemKind::Records(1));
-                return self.record_seen(r);
-            }
-            let kind = self.decode(&r);
-            if let Some(kind) = kind {
-                self.kind = Some(kind);
-                if !matches!(kind, ItemKind::Records(_)) {
-                    return Flow::Stop;
-                }
-            }
+        // Most items are records that need no decoding: their bytes say what they are.
+        let plainly = !r.escapes
+            && if self.confirmed {
+                self.shape.likely(r.bytes)
+            } else {
+                self.shape.plain(r.bytes)
+            };
+        if !plainly {
+            self.decode(&r);
             return Flow::Continue;
         }
-        self.record_seen(r)
+        self.confirmed = true;
+        if self.prefilter.accepts(r.bytes, r.escapes, r.anchored) {
+            self.decode(&r);
+        } else {
+            self.report.records += 1;
+        }
+        Flow::Continue
     }
 
     fn damaged(&mut self, index: u64, offset: u64, damage: Damage) {
         self.report.records += 1;
         self.report.undecodable += 1;
-        self.problem(Some(index), Some(offset), damage.to_string());
+        self.problem(
+            Some(index),
+            Some(offset),
+            ProblemKind::Unreadable,
+            damage.to_string(),
+        );
     }
 
     fn non_object(&mut self, _offset: u64) {
         self.report.non_objects += 1;
-    }
-}
-
-impl RecordSink<'_, '_> {
-    /// A record of a file known to hold CloudTrail records: decoded if it is a candidate.
-    fn record_seen(&mut self, r: RecordBytes<'_>) -> Flow {
-        if self.prefilter.accepts(r.bytes, r.escapes, r.anchored) {
-            self.decode(&r);
-        }
-        Flow::Continue
     }
 }
 
@@ -393,7 +634,11 @@ impl RecordSink<'_, '_> {
 pub struct RecordShape {
     version: Finder<'static>,
     other: AhoCorasick,
+    keys: AhoCorasick,
 }
+
+/// A record's first key, as CloudTrail writes it, is found within this many bytes.
+const FIRST_KEY_WITHIN: usize = 64;
 
 impl RecordShape {
     fn new() -> RecordShape {
@@ -406,9 +651,18 @@ impl RecordShape {
             "\"Records\"",
             "\"Events\"",
         ];
+        let keys = [
+            "\"eventVersion\"",
+            "\"eventName\"",
+            "\"eventTime\"",
+            "\"eventSource\"",
+            "\"eventID\"",
+            "\"userIdentity\"",
+        ];
         RecordShape {
             version: Finder::new(b"\"eventVersion\"").into_owned(),
             other: AhoCorasick::new(markers).expect("fixed patterns build"),
+            keys: AhoCorasick::new(keys).expect("fixed patterns build"),
         }
     }
 
@@ -417,28 +671,37 @@ impl RecordShape {
     fn plain(&self, bytes: &[u8]) -> bool {
         self.version.find(bytes).is_some() && !self.other.is_match(bytes)
     }
+
+    /// Whether an item of a file already known to hold records carries a record's keys (the
+    /// first key as CloudTrail writes it, else any key every record has). An item without
+    /// them is decoded to learn what it is.
+    fn likely(&self, bytes: &[u8]) -> bool {
+        let head = &bytes[..bytes.len().min(FIRST_KEY_WITHIN)];
+        self.version.find(head).is_some() || self.keys.is_match(bytes)
+    }
 }
 
-/// Sets kind, status, format and error from what reading and framing found.
-fn conclude(
-    report: &mut FileReport,
-    file: &InputFile,
-    read: &ReadReport,
-    framed: &Framed,
-    kind: Option<ItemKind>,
-) {
+/// Sets kind, status, format, error and note from what reading and framing found.
+fn conclude(report: &mut FileReport, file: &InputFile, read: &ReadReport, framed: &Framed) {
     report.bytes = read.bytes;
     report.format = format!("{}/{}", framed.shape.as_str(), read.encoding.as_str());
-    let not_events = match kind {
-        Some(ItemKind::Digest) => Some((
-            FileKind::Digest,
-            "CloudTrail digest file (integrity data, not events)",
-        )),
-        Some(ItemKind::Insight) => Some((
-            FileKind::Insight,
-            "CloudTrail Insights events (not API calls)",
-        )),
-        Some(ItemKind::Other) => Some((FileKind::Other, "JSON, but not CloudTrail records")),
+    let skipped = report.non_records;
+    let nothing_else = report.records == 0 && read.problem.is_none();
+    let not_events = match () {
+        // Items, none of them a record: the file is what its items are.
+        _ if nothing_else && skipped.total() > 0 => Some(if skipped.digest == skipped.total() {
+            (
+                FileKind::Digest,
+                "CloudTrail digest file (integrity data, not events)",
+            )
+        } else if skipped.insight == skipped.total() {
+            (
+                FileKind::Insight,
+                "CloudTrail Insights events (not API calls)",
+            )
+        } else {
+            (FileKind::Other, "JSON, but not CloudTrail records")
+        }),
         // Text that is not JSON at all, in a file whose name does not promise JSON (a `.log`
         // of syslog lines, a `.gz` of CSV): not a log file, not a damaged one.
         _ if framed.ending == (Ending::NotJson { offset: 0 })
@@ -484,7 +747,8 @@ fn conclude(
     if report.undecodable > 0 {
         let first = report
             .problems
-            .first()
+            .iter()
+            .find(|p| p.kind == ProblemKind::Unreadable)
             .and_then(|p| p.record)
             .map(|r| format!(", first #{r}"))
             .unwrap_or_default();
@@ -498,12 +762,48 @@ fn conclude(
             report.undecodable
         ));
     }
+    let mut notes: Vec<String> = Vec::new();
     if framed.non_objects > 0 {
-        report.note = format!(
+        notes.push(format!(
             "{} array members that are not objects were skipped (not records)",
             framed.non_objects
-        );
+        ));
     }
+    if skipped.total() > 0 {
+        let noun = if skipped.total() == 1 {
+            "item is"
+        } else {
+            "items are"
+        };
+        notes.push(format!(
+            "{} {noun} not CloudTrail records, skipped ({})",
+            skipped.total(),
+            skipped.describe()
+        ));
+    }
+    if report.lenient > 0 {
+        let noun = if report.lenient == 1 {
+            "record was"
+        } else {
+            "records were"
+        };
+        notes.push(format!(
+            "{} selected {noun} read leniently (see problems.csv)",
+            report.lenient
+        ));
+    }
+    if report.duplicate_keys > 0 {
+        let noun = if report.duplicate_keys == 1 {
+            "record has"
+        } else {
+            "records have"
+        };
+        notes.push(format!(
+            "{} selected {noun} a key that appears twice (see problems.csv)",
+            report.duplicate_keys
+        ));
+    }
+    report.note = notes.join("; ");
     // Something was made of the file: a record, or at least CloudTrail structure.
     let recognised = report.records > report.undecodable
         || !matches!(framed.shape, Shape::Empty | Shape::NotJson);

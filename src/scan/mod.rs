@@ -6,43 +6,50 @@
 
 pub mod file;
 
-use std::sync::Arc;
-
 use rayon::prelude::*;
 
-use crate::aggregate::Collector;
+use crate::cancel::Cancel;
 use crate::discover::InputFile;
 use crate::filter::Selection;
 use crate::progress::Progress;
-use file::{FileReport, Worker};
+use file::{Collect, FileReport, Worker};
+
+/// How a batch is read.
+pub struct Reading<'a, C: Collect + Sync> {
+    pub selection: &'a Selection,
+    pub progress: &'a Progress,
+    pub collect: &'a C,
+    /// Keep each selected record's JSON text (for the JSON Lines export).
+    pub keep_records: bool,
+    pub cancel: &'a Cancel,
+}
 
 /// Scans `files` on the current rayon pool, numbering them from `first`. The selected events
-/// of each file go to `collector` as soon as the file is read; the reports keep the rest.
-pub fn scan_all(
+/// of each file go to the collector as they are found; the reports keep the rest. Once the
+/// run is cancelled, the files not started yet are not read (their reports say so).
+pub fn scan_all<C: Collect + Sync>(
     files: &[InputFile],
     first: u32,
-    selection: &Selection,
-    progress: &Progress,
-    collector: &Collector<'_>,
+    how: &Reading<'_, C>,
 ) -> Vec<FileReport> {
-    let prefilter = selection.prefilter();
+    let prefilter = how.selection.prefilter();
     let mut order: Vec<usize> = (0..files.len()).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(files[i].size));
     let mut reports: Vec<FileReport> = order
         .par_iter()
         .map_init(
-            || Worker::new(selection, &prefilter),
+            || {
+                Worker::new(how.selection, &prefilter)
+                    .keeping_records(how.keep_records)
+                    .cancelled_by(how.cancel.clone())
+            },
             |worker, &i| {
-                let mut report = worker.scan(first + i as u32, &files[i]);
-                let mut events = std::mem::take(&mut report.events);
-                if !events.is_empty() {
-                    let path: Arc<str> = Arc::from(files[i].display.as_str());
-                    for e in &mut events {
-                        e.source_file = Arc::clone(&path);
-                    }
+                let index = first + i as u32;
+                if how.cancel.is_set() {
+                    return FileReport::empty(index, files[i].size);
                 }
-                collector.add(events);
-                progress.file_done(files[i].size);
+                let report = worker.scan(index, &files[i], how.collect);
+                how.progress.file_done(files[i].size);
                 report
             },
         )

@@ -21,6 +21,7 @@ use std::sync::atomic::{AtomicU64, Ordering as Atomic};
 
 pub use codec::{Decoder, Encoder, Spill};
 
+use crate::cancel::Cancel;
 use crate::error::Error;
 
 /// How many sources one merge reads at once; when there are more runs, just enough of them
@@ -40,17 +41,30 @@ pub struct SpillDir {
     dir: Mutex<Option<tempfile::TempDir>>,
     next: AtomicU64,
     budget: usize,
+    /// Checked on every item pushed: a signal stops the run.
+    cancel: Cancel,
 }
 
 impl SpillDir {
-    /// Runs go to a hidden directory in `parent`; each sorter holds up to `budget` bytes.
+    /// Runs go to a directory in `parent`; each sorter holds up to `budget` bytes.
     pub fn new(parent: &Path, budget: usize) -> SpillDir {
+        SpillDir::with_cancel(parent, budget, Cancel::new())
+    }
+
+    /// The same, stopping with [`Error::Interrupted`] once `cancel` is set.
+    pub fn with_cancel(parent: &Path, budget: usize, cancel: Cancel) -> SpillDir {
         SpillDir {
             parent: parent.to_path_buf(),
             dir: Mutex::new(None),
             next: AtomicU64::new(0),
             budget,
+            cancel,
         }
+    }
+
+    /// The run's cancellation token.
+    pub fn cancel(&self) -> &Cancel {
+        &self.cancel
     }
 
     /// How many runs were written (for tests and the curious).
@@ -69,7 +83,7 @@ impl SpillDir {
         let mut dir = self.dir.lock().unwrap_or_else(|p| p.into_inner());
         if dir.is_none() {
             let made = tempfile::Builder::new()
-                .prefix(crate::report::SPILL_PREFIX)
+                .prefix("sort-")
                 .tempdir_in(&self.parent)
                 .map_err(|e| self.error(&self.parent, e))?;
             *dir = Some(made);
@@ -132,6 +146,7 @@ impl<'d, T: Spill> Sorter<'d, T> {
     }
 
     pub fn push(&mut self, item: T) -> Result<(), Error> {
+        self.dir.cancel.check()?;
         self.weight += item.weight() + std::mem::size_of::<T>();
         self.items.push(item);
         if self.weight > self.dir.budget {

@@ -96,12 +96,15 @@ fn every_rule_fires_on_its_story_and_nowhere_else() {
     );
     assert_eq!(
         of_rule(&all, "mfa-resync"),
-        ["carol bob ResyncMFADevice 2026-03-05T11:02:44Z"],
-        "alice resynchronising her own device from the office with MFA is benign"
+        [
+            "alice alice ResyncMFADevice 2026-03-04T09:30:05Z",
+            "carol bob ResyncMFADevice 2026-03-05T11:02:44Z"
+        ],
+        "every resynchronisation is flagged, alice's own from the office with MFA included"
     );
     assert!(
         !all.iter()
-            .any(|f| f.1 == "alice" && f.4 < "2026-03-03T15".into()),
+            .any(|f| f.1 == "alice" && f.4.as_str() < "2026-03-03T15"),
         "prod's alice only manages her own credentials, with MFA"
     );
     assert!(
@@ -162,7 +165,7 @@ fn thresholds_are_options() {
 fn the_summary_counts_findings_per_rule_and_names_the_users() {
     let run = scan(&["sample-logs"]);
     for line in [
-        "findings: 28",
+        "findings: 29",
         "  takeover-chain                    high    3",
         "  failure-burst                     medium  6",
         "  most flagged: grace (444455556666): 7, medium; erin (111122223333): 6, high;",

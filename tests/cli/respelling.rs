@@ -362,15 +362,8 @@ fn scan(dir: &Path, events: EventSet, sort_memory: usize) -> Vec<BTreeMap<String
     let out = dir.with_extension(format!("out-{}", fastrand::u64(..)));
     let selection = Selection::new(events);
     let config = Config {
-        paths: vec![dir.to_path_buf()],
-        out: out.clone(),
-        force: false,
-        selection,
-        threads: 2,
-        quiet: true,
-        findings: trailsift::findings::Settings::default(),
         sort_memory,
-        file_batch: 8192,
+        ..Config::new(vec![dir.to_path_buf()], out.clone(), selection)
     };
     let summary = trailsift::run(&config).unwrap();
     assert!(summary.complete(), "{:?}", summary.warnings);

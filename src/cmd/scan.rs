@@ -1,0 +1,402 @@
+//! `trailsift scan`: read a dump, write the reports.
+//!
+//! The stages, in order: discover the inputs (sorted on disk), read them a batch at a time in
+//! parallel (events go to the collector as they are found), resolve and deduplicate the
+//! events, stream them in report order into events.csv (and the exports), the timelines' sort
+//! and the actors' histories; then write the timelines and users beside the findings; then the
+//! exports that need the findings, the workbook, and the run's record; then put the set in
+//! place. Every stage goes through external sorts ([`crate::spill`]) in the run's staging
+//! directory, so memory stays bounded whatever the size of the dump.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::aggregate::{self, Collector, Deduplicated, Reported};
+use crate::cancel::Cancel;
+use crate::config::Config;
+use crate::discover::{self, InputFile};
+use crate::error::Error;
+use crate::findings::{self, Calls, Finding};
+use crate::known;
+use crate::outdir::OutputDir;
+use crate::progress::Progress;
+use crate::report::digest::FileDigest;
+use crate::report::run_record::{COMMIT, ReportFile, RunRecord};
+use crate::report::timesketch::{self, Tag};
+use crate::report::{self, Formats, Table, jsonl, workbook};
+use crate::scan::{self, Reading};
+use crate::spill::{Sorter, SpillDir};
+use crate::summary::Summary;
+use crate::terminal::escape;
+
+/// Runs a scan: reads every input, writes the reports, returns the summary.
+pub fn run(config: &Config, cancel: &Cancel) -> Result<Summary, Error> {
+    let started = Instant::now();
+    let started_at = chrono::Utc::now();
+    let started_text = crate::event::time::format(&started_at);
+    if !discover::any_file(&config.paths) {
+        let paths: Vec<String> = config
+            .paths
+            .iter()
+            .map(|p| escape(&discover::display_path(p)).into_owned())
+            .collect();
+        return Err(Error::NoInput(paths.join(", ")));
+    }
+    let mut out = OutputDir::open(
+        &config.out,
+        config.force,
+        &config.command.join(" "),
+        &started_text,
+    )?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(config.threads)
+        .build()
+        .map_err(|e| Error::Threads(e.to_string()))?;
+    let spill = SpillDir::with_cancel(out.staging(), config.sort_memory, cancel.clone());
+    let formats = config.formats;
+    let targets = formats.targets();
+    let mut found = pool.install(|| discover::discover(&config.paths, &spill, Some(out.path())))?;
+    let progress = Progress::new(found.bytes, !config.quiet);
+
+    // Read the files a batch at a time: the events go to the collector, the per-file results
+    // to problems.csv (in path order already) and to the manifest's sort.
+    let collector = Collector::new(&spill, &config.selection);
+    let mut problems_table = Table::create(
+        &mut out,
+        report::problems::NAME,
+        &report::problems::HEADER,
+        &targets,
+        cancel,
+    )?;
+    let mut manifest_rows = Sorter::new(&spill, report::manifest::order);
+    let mut summary = Summary::default();
+    let mut batch: Vec<InputFile> = Vec::with_capacity(config.file_batch);
+    let mut first = 0u32;
+    let reading = Reading {
+        selection: &config.selection,
+        progress: &progress,
+        collect: &collector,
+        keep_records: formats.jsonl,
+        cancel,
+    };
+    loop {
+        batch.clear();
+        found.next_files(&mut batch, config.file_batch)?;
+        if batch.is_empty() {
+            break;
+        }
+        let reports = pool.install(|| scan::scan_all(&batch, first, &reading));
+        cancel.check()?;
+        for (file, r) in batch.iter().zip(reports) {
+            report::problems::rows(&mut problems_table, file, &r)?;
+            summary.add_file(file, &r);
+            manifest_rows.push(report::manifest::Row::file(file, &r))?;
+        }
+        first += batch.len() as u32;
+    }
+    while let Some(w) = found.next_problem()? {
+        summary.add_walk_problem(&w);
+        manifest_rows.push(report::manifest::Row::walk(&w))?;
+    }
+    let mut digests: Vec<(String, FileDigest)> = Vec::new();
+    digests.extend(problems_table.close()?);
+    progress.phase("sorting the events");
+    let Deduplicated {
+        archive,
+        events,
+        tallies,
+    } = pool.install(|| aggregate::build(collector, &spill))?;
+    let names = config.event_names(archive.names.iter().map(String::as_str));
+
+    // events.csv and the exports are written as the archive streams by, feeding the
+    // timeline's sort and the actors' histories, while the manifest is written beside it.
+    progress.phase("writing the events");
+    let users_header = report::users::header(&names);
+    let users_header: Vec<&str> = users_header.iter().map(String::as_str).collect();
+    let events_table = Table::create(
+        &mut out,
+        report::events::NAME,
+        &report::events::HEADER,
+        &targets,
+        cancel,
+    )?;
+    let timeline_table = Table::create(
+        &mut out,
+        report::timeline::NAME,
+        &report::timeline::HEADER,
+        &targets,
+        cancel,
+    )?;
+    let users_table = Table::create(
+        &mut out,
+        report::users::NAME,
+        &users_header,
+        &targets,
+        cancel,
+    )?;
+    let findings_table = Table::create(
+        &mut out,
+        report::findings::NAME,
+        &report::findings::HEADER,
+        &targets,
+        cancel,
+    )?;
+    let manifest_table = Table::create(
+        &mut out,
+        report::manifest::NAME,
+        &report::manifest::HEADER,
+        &targets,
+        cancel,
+    )?;
+    let json_lines = if formats.jsonl {
+        Some(jsonl::Writer::create(&mut out)?)
+    } else {
+        None
+    };
+    let (streamed, listed) = pool.install(|| {
+        rayon::join(
+            || stream_events(events, events_table, json_lines, &names, &spill, &formats),
+            || {
+                manifest_rows
+                    .finish()
+                    .and_then(|rows| report::manifest::write(manifest_table, rows, tallies))
+            },
+        )
+    });
+    digests.extend(listed?);
+    let Streamed {
+        per_name,
+        entries,
+        calls,
+        replay,
+        digests: written,
+    } = streamed?;
+    digests.extend(written);
+
+    progress.phase("findings");
+    let histories = pool.install(|| calls.finish())?;
+    progress.phase("writing timelines and findings");
+    let want_tags = formats.timesketch;
+    let (people, found_findings) = pool.install(|| {
+        rayon::join(
+            || {
+                entries.finish().and_then(|entries| {
+                    report::timeline::write(
+                        timeline_table,
+                        users_table,
+                        entries,
+                        histories.for_users,
+                        &names,
+                        &mut report::timeline::Nobody,
+                    )
+                })
+            },
+            || -> Result<_, Error> {
+                let found = findings::run(
+                    histories.members,
+                    histories.for_rules,
+                    config.findings,
+                    &spill,
+                )?;
+                let mut tags = TagWatcher {
+                    tags: want_tags.then(|| Sorter::new(&spill, timesketch::tag_order)),
+                };
+                let (tally, digest) =
+                    report::findings::write(findings_table, found, &spill, &mut tags)?;
+                let top = tally.per_rule();
+                let flagged = tally.top_users(5)?;
+                Ok((top, flagged, digest, tags.tags))
+            },
+        )
+    });
+    let people = people?;
+    let (per_rule, flagged, findings_digest, tags) = found_findings?;
+    digests.extend(people.digests.iter().cloned());
+    digests.extend(findings_digest);
+
+    if let (Some(replay), Some(tags)) = (replay, tags) {
+        progress.phase("writing the Timesketch export");
+        let (digest, untimed) = timesketch::write(&mut out, replay.finish()?, tags.finish()?)?;
+        digests.push(digest);
+        if untimed > 0 {
+            summary.notes.push(format!(
+                "{untimed} events without a time Timesketch can read are not in {}",
+                timesketch::NAME
+            ));
+        }
+    }
+    if formats.xlsx {
+        progress.phase("writing the workbook");
+        let path = out.stage("report.xlsx");
+        workbook::build(out.staging(), &Formats::SHEETS, &path)?;
+        let digest = FileDigest::of_file(&path).map_err(|source| Error::Output {
+            path: discover::display_path(&path),
+            source,
+        })?;
+        digests.push(("report.xlsx".to_owned(), digest));
+    }
+    drop(spill);
+    cancel.check()?;
+
+    // The summary, the run's record, and the set put in place.
+    summary.reported = archive.reported;
+    summary.duplicates = archive.duplicates;
+    summary.conflicts = archive.conflicts;
+    summary.per_name = names.iter().cloned().zip(per_name).collect();
+    summary.users = people.users;
+    summary.accounts = people.accounts;
+    summary.threads = config.threads;
+    summary.rules = per_rule
+        .into_iter()
+        .map(|(id, s, n)| (id.to_owned(), s.as_str().to_owned(), n))
+        .collect();
+    summary.top_users = flagged
+        .into_iter()
+        .map(|f| (f.account, f.user, f.findings, f.worst.as_str().to_owned()))
+        .collect();
+    unmatched_names(config, &mut summary);
+    summary.manifest = discover::display_path(&out.path().join(report::manifest::NAME));
+    let order = |name: &str| crate::outdir::REPORT_NAMES.iter().position(|n| *n == name);
+    digests.sort_by_key(|(name, _)| order(name));
+    summary.reports = digests
+        .iter()
+        .map(|(name, _)| discover::display_path(&out.path().join(name)))
+        .chain(std::iter::once(discover::display_path(
+            &out.path().join(crate::outdir::RUN_RECORD),
+        )))
+        .collect();
+    summary.elapsed = started.elapsed();
+    let record = RunRecord {
+        tool: "trailsift",
+        version: env!("CARGO_PKG_VERSION"),
+        commit: COMMIT,
+        command: config.command.clone(),
+        inputs: config
+            .paths
+            .iter()
+            .map(|p| discover::display_path(p))
+            .collect(),
+        started: started_text,
+        finished: crate::event::time::format(&chrono::Utc::now()),
+        threads: config.threads,
+        counts: summary.counts(),
+        exit_status: summary.exit_status(),
+        reports: digests
+            .iter()
+            .map(|(name, d)| ReportFile::new(name, d))
+            .collect(),
+    };
+    record.write(&mut out)?;
+    progress.finish();
+    out.commit()?;
+    Ok(summary)
+}
+
+/// Says which `--events` names matched nothing, with a known name that is close.
+fn unmatched_names(config: &Config, summary: &mut Summary) {
+    let Some(specs) = config
+        .selection
+        .events
+        .specs()
+        .filter(|_| config.events_named)
+    else {
+        return;
+    };
+    for spec in specs {
+        let reported = summary
+            .per_name
+            .iter()
+            .find(|(n, _)| *n == spec.name)
+            .map_or(0, |(_, c)| *c);
+        if reported > 0 {
+            continue;
+        }
+        let hint = known::suggest(&spec.name, known::EVENT_NAMES)
+            .map(|k| format!("; did you mean {k}?"))
+            .unwrap_or_default();
+        summary.notes.push(format!(
+            "--events {} matched no event{hint}",
+            escape(&spec.to_string())
+        ));
+    }
+}
+
+/// Pushes the tags of the Timesketch export as findings are written.
+struct TagWatcher<'d> {
+    tags: Option<Sorter<'d, Tag>>,
+}
+
+impl report::findings::Watcher for TagWatcher<'_> {
+    fn finding(&mut self, f: &Finding) -> Result<(), Error> {
+        if let Some(tags) = self.tags.as_mut() {
+            tags.push(Tag {
+                seq: f.reported.seq,
+                rule: f.rule().id().to_owned(),
+            })?;
+        }
+        Ok(())
+    }
+}
+
+/// What the pass over the archive leaves for the next reports.
+struct Streamed<'d> {
+    /// Reported events per name (aligned with the names).
+    per_name: Vec<u64>,
+    entries: Sorter<'d, aggregate::timeline::Entry>,
+    calls: Calls<'d>,
+    /// The events again, for the exports written after the findings.
+    replay: Option<Sorter<'d, Reported>>,
+    digests: Vec<(String, FileDigest)>,
+}
+
+/// Writes events.csv (and events.jsonl) as the archive's events come by in report order;
+/// each event also goes to the timeline's sort and the actors' histories.
+fn stream_events<'d>(
+    mut events: aggregate::Events,
+    mut table: Table,
+    mut json_lines: Option<jsonl::Writer>,
+    names: &[String],
+    spill: &'d SpillDir,
+    formats: &Formats,
+) -> Result<Streamed<'d>, Error> {
+    let columns: std::collections::HashMap<&str, usize> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.as_str(), i))
+        .collect();
+    let mut per_name = vec![0; names.len()];
+    let mut entries = Sorter::new(spill, aggregate::timeline::order);
+    let mut calls = Calls::new(spill);
+    let mut replay = formats
+        .timesketch
+        .then(|| Sorter::new(spill, aggregate::report_order));
+    while let Some(r) = events.pop()? {
+        report::events::row(&mut table, &r)?;
+        if let Some(j) = json_lines.as_mut() {
+            j.event(&r)?;
+        }
+        if let Some(&i) = columns.get(r.event.name.as_str()) {
+            per_name[i] += 1;
+        }
+        for entry in aggregate::timeline::entries_of(&r) {
+            entries.push(entry)?;
+        }
+        let r = Arc::new(r);
+        calls.add(&r)?;
+        if let Some(replay) = replay.as_mut() {
+            replay.push(Arc::unwrap_or_clone(Arc::clone(&r)))?;
+        }
+    }
+    let mut digests = Vec::new();
+    digests.extend(table.close()?);
+    if let Some(j) = json_lines {
+        digests.push(j.close()?);
+    }
+    Ok(Streamed {
+        per_name,
+        entries,
+        calls,
+        replay,
+        digests,
+    })
+}
