@@ -6,7 +6,6 @@
 //! are not read; files named like data are read and judged by their content; anything else is
 //! read only if its first bytes are gzip or JSON.
 
-use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -282,7 +281,11 @@ pub fn discover(
                         {
                             "dangling symbolic link".to_owned()
                         }
-                        (None, Some(io)) => io.to_string(),
+                        (None, Some(io)) => crate::input::long_path(
+                            &path,
+                            std::io::Error::new(io.kind(), io.to_string()),
+                        )
+                        .to_string(),
                         (None, None) => err.to_string(),
                     };
                     problems.push(WalkProblem {
@@ -369,7 +372,7 @@ fn input_file(path: PathBuf, size: u64, named_on_command_line: bool) -> InputFil
 /// and whitespace), judged from its first bytes.
 pub fn starts_like_data(path: &Path) -> std::io::Result<bool> {
     let mut head = [0u8; 512];
-    let mut file = File::open(path)?;
+    let (mut file, _) = crate::input::open_regular(path)?;
     let mut n = 0;
     while n < head.len() {
         match file.read(&mut head[n..])? {

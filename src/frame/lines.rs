@@ -5,13 +5,44 @@ use memchr::memchr;
 use super::structural::{Nesting, Stop, check_brackets};
 use super::{Core, Damage, Ending, Framed, Options, SNIFF_BYTES, Shape, Sink};
 
+/// What the first bytes of a stream say about its layout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Sniff {
+    /// JSON Lines.
+    Lines,
+    /// Something else: pretty-printed JSON, an array, several lines of text.
+    Structural,
+    /// Fewer than two complete lines in the window: a compact single-value file, or JSON
+    /// Lines whose first line is longer than the window. Framed structurally, falling back to
+    /// lines at the first failure between top-level values.
+    Undecided,
+}
+
 /// Whether the first lines of `body` look like JSON Lines: at least two of the first lines
 /// start with `{`, and two of them (or the very first line) are exactly one object each.
 ///
 /// Pretty-printed JSON fails the test (its lines start with keys), and so does a compact
 /// single-line file, with or without garbage after it (only one line starts with `{`). Broken
-/// lines among good ones do not change the verdict.
-pub(crate) fn looks_like_lines(body: &[u8]) -> bool {
+/// lines among good ones do not change the verdict. When the window holds fewer than two
+/// complete lines, it cannot tell.
+pub(crate) fn sniff(body: &[u8]) -> Sniff {
+    if looks_like_lines(body) {
+        return Sniff::Lines;
+    }
+    let window = &body[..body.len().min(SNIFF_BYTES)];
+    let complete = window
+        .split(|&b| b == b'\n')
+        .take(window.iter().filter(|&&b| b == b'\n').count())
+        .filter(|l| !l.trim_ascii().is_empty())
+        .count();
+    if complete >= 2 {
+        Sniff::Structural
+    } else {
+        Sniff::Undecided
+    }
+}
+
+fn looks_like_lines(body: &[u8]) -> bool {
     let mut lines = 0;
     let mut braced = 0;
     let mut complete = 0;
@@ -66,6 +97,11 @@ pub(crate) struct Lines {
     /// Lines that are not JSON at all (not records), and where the first one starts.
     garbage: u64,
     first_garbage: u64,
+    /// Binary data instead of lines: nothing more is read.
+    done: bool,
+    /// Started after structural framing found no JSON value at all: if no line is JSON
+    /// either, the stream is not JSON.
+    from_nothing: bool,
 }
 
 impl Lines {
@@ -80,7 +116,33 @@ impl Lines {
             first_damage: None,
             garbage: 0,
             first_garbage: 0,
+            done: false,
+            from_nothing: false,
         }
+    }
+
+    /// Takes over from structural framing at stream offset `at` (numbering records on from
+    /// `records`); `skipping` when `at` is inside a broken line, whose rest is skipped.
+    pub(crate) fn resume(
+        limits: Options,
+        at: u64,
+        skipping: bool,
+        records: u64,
+        non_objects: u64,
+        from_nothing: bool,
+    ) -> Self {
+        let mut lines = Lines::new(limits);
+        lines.pos = at;
+        lines.skipping = skipping;
+        lines.records = records;
+        lines.non_objects = non_objects;
+        lines.from_nothing = from_nothing;
+        lines
+    }
+
+    /// Whether the stream turned out to be binary, not lines: nothing more is needed.
+    pub(crate) fn is_done(&self) -> bool {
+        self.done
     }
 
     pub(crate) fn feed(
@@ -95,7 +157,7 @@ impl Lines {
         }
         loop {
             let at = (self.pos - base) as usize;
-            if at >= window.len() {
+            if self.done || at >= window.len() {
                 return window.len();
             }
             match memchr(b'\n', &window[at..]) {
@@ -126,6 +188,20 @@ impl Lines {
                     self.pos = base + window.len() as u64;
                     return window.len();
                 }
+                None if window.len() - at > self.limits.max_record
+                    && window[at..].trim_ascii_start().first() != Some(&b'{')
+                    && window[at..window.len().min(at + 4096)].contains(&0) =>
+                {
+                    // A line longer than any record, of binary data: a gzip bomb of zeros,
+                    // not lines. Nothing more is read.
+                    if self.garbage == 0 {
+                        self.first_garbage = self.pos;
+                    }
+                    self.garbage += 1;
+                    self.done = true;
+                    self.pos = base + window.len() as u64;
+                    return window.len();
+                }
                 None if window.len() - at > self.limits.max_record => {
                     sink.damaged(
                         self.records,
@@ -149,7 +225,11 @@ impl Lines {
         if self.skipping {
             return true;
         }
-        let lead = line.iter().take_while(|b| b.is_ascii_whitespace()).count();
+        let mut lead = line.iter().take_while(|b| b.is_ascii_whitespace()).count();
+        // A byte-order mark at the start of a line (files concatenated with `cat`).
+        if line[lead..].starts_with(b"\xEF\xBB\xBF") {
+            lead += 3;
+        }
         let body = line[lead..].trim_ascii_end();
         if body.is_empty() {
             return true;
@@ -185,6 +265,20 @@ impl Lines {
     }
 
     pub(crate) fn finish(self) -> Framed {
+        if self.from_nothing
+            && self.records == 0
+            && self.non_objects == 0
+            && self.first_damage.is_none()
+        {
+            return Framed {
+                shape: Shape::NotJson,
+                ending: Ending::NotJson {
+                    offset: self.first_garbage,
+                },
+                records: 0,
+                non_objects: 0,
+            };
+        }
         let garbage = (self.garbage > 0).then_some(Ending::GarbageLines {
             offset: self.first_garbage,
             lines: self.garbage,

@@ -234,17 +234,41 @@ impl Framer {
             if body.len() < SNIFF_BYTES && !eof {
                 return skip;
             }
-            self.mode = if lines::looks_like_lines(body) {
-                Mode::Lines(lines::Lines::new(self.limits))
-            } else {
-                Mode::Structural(Core::new(self.limits))
+            self.mode = match lines::sniff(body) {
+                lines::Sniff::Lines => Mode::Lines(lines::Lines::new(self.limits)),
+                lines::Sniff::Structural => Mode::Structural(Core::new(self.limits)),
+                lines::Sniff::Undecided => {
+                    let mut core = Core::new(self.limits);
+                    core.lines_fallback = true;
+                    Mode::Structural(core)
+                }
             };
         }
         let body = &window[skip..];
         let start = offset + skip as u64;
         let used = match &mut self.mode {
             Mode::Sniffing => unreachable!("decided above"),
-            Mode::Structural(core) => core.feed(body, start, eof, sink),
+            Mode::Structural(core) => {
+                let used = core.feed(body, start, eof, sink);
+                match core.handoff.take() {
+                    None => used,
+                    Some(h) => {
+                        // The data is JSON Lines after all: frame the rest line by line.
+                        let mut lines = lines::Lines::resume(
+                            self.limits,
+                            h.at,
+                            h.skipping,
+                            core.records(),
+                            core.non_objects(),
+                            h.from_nothing,
+                        );
+                        let rel = (h.at.saturating_sub(start) as usize).min(body.len());
+                        let more = lines.feed(&body[rel..], start + rel as u64, eof, sink);
+                        self.mode = Mode::Lines(lines);
+                        rel + more
+                    }
+                }
+            }
             Mode::Lines(lines) => lines.feed(body, start, eof, sink),
         };
         skip + used
@@ -255,7 +279,8 @@ impl Framer {
     pub fn is_done(&self) -> bool {
         match &self.mode {
             Mode::Structural(core) => core.ending().is_some(),
-            Mode::Sniffing | Mode::Lines(_) => false,
+            Mode::Lines(lines) => lines.is_done(),
+            Mode::Sniffing => false,
         }
     }
 
@@ -290,6 +315,21 @@ pub(crate) struct Core {
     ended_in_record: bool,
     /// The fast path's batch of spans (kept for its allocation).
     spans: Vec<structural::Span>,
+    /// Hand over to line framing at the first failure between top-level values (the sniff
+    /// could not tell JSON Lines with a long first line from a single-value file).
+    pub(crate) lines_fallback: bool,
+    /// Set when it does: where line framing takes over.
+    pub(crate) handoff: Option<Handoff>,
+}
+
+/// Where line framing takes over from structural framing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Handoff {
+    pub(crate) at: u64,
+    /// `at` is inside a broken line: skip to its end.
+    pub(crate) skipping: bool,
+    /// No JSON value had been found before.
+    pub(crate) from_nothing: bool,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -352,7 +392,24 @@ impl Core {
             ending: None,
             ended_in_record: false,
             spans: Vec::new(),
+            lines_fallback: false,
+            handoff: None,
         }
+    }
+
+    /// Stops structural framing: line framing takes over at `at`.
+    fn hand_off(&mut self, at: u64, skipping: bool) {
+        self.handoff = Some(Handoff {
+            at,
+            skipping,
+            from_nothing: self.values == 0 && self.records == 0,
+        });
+        self.state = State::Done;
+    }
+
+    /// Whether a failure between or inside top-level objects hands over to line framing.
+    fn falls_back(&self) -> bool {
+        self.lines_fallback && matches!(self.shape, Shape::Empty | Shape::Objects)
     }
 
     pub(crate) fn records(&self) -> u64 {
@@ -434,6 +491,18 @@ impl Core {
                         return window.len();
                     };
                     self.pos = base + i as u64;
+                    // A byte-order mark between values (files concatenated with `cat`).
+                    if window[i] == 0xEF {
+                        let rest = &window[i..];
+                        if rest.len() < 3 && !eof && b"\xEF\xBB\xBF".starts_with(rest) {
+                            return self.release(base, window.len());
+                        }
+                        if rest.starts_with(b"\xEF\xBB\xBF") {
+                            self.pos += 3;
+                            continue;
+                        }
+                    }
+                    let textual = || !window[i..window.len().min(i + 1024)].contains(&0);
                     match window[i] {
                         b'{' => {
                             self.nest.reset();
@@ -454,6 +523,7 @@ impl Core {
                             };
                             self.pos += 1;
                         }
+                        _ if self.falls_back() && textual() => self.hand_off(self.pos, false),
                         _ if self.values == 0 => {
                             self.shape = Shape::NotJson;
                             self.end(Ending::NotJson { offset: self.pos });
@@ -477,6 +547,10 @@ impl Core {
                         if !too_large {
                             self.damaged(sink, start, Damage::Malformed { at: self.pos });
                         }
+                        if self.falls_back() {
+                            self.hand_off(start + 1, true);
+                            continue;
+                        }
                         self.values += 1;
                         self.end(Ending::Malformed { offset: self.pos });
                     }
@@ -499,6 +573,10 @@ impl Core {
                             if !too_large {
                                 self.damaged(sink, start, Damage::CutOff);
                             }
+                            if self.falls_back() && !too_large {
+                                self.hand_off(start + 1, true);
+                                continue;
+                            }
                             self.end(Ending::CutOff { offset: start });
                         } else if !too_large && (end - start) as usize > self.limits.max_record {
                             self.damaged(
@@ -508,6 +586,10 @@ impl Core {
                                     limit: self.limits.max_record,
                                 },
                             );
+                            if self.falls_back() {
+                                self.hand_off(end, true);
+                                continue;
+                            }
                             self.state = State::Object {
                                 start,
                                 too_large: true,

@@ -274,3 +274,99 @@ fn the_sink_can_stop_framing() {
     assert_eq!(sink.records.len(), 1);
     assert_eq!(framer.finish().ending, Ending::Stopped);
 }
+
+/// Frames a large input whole and in a few piece sizes (large enough to keep the test quick);
+/// all must agree.
+fn frame_large(data: &[u8]) -> (Collect, Framed) {
+    let whole = frame_pieces(data, data.len().max(1), LIMITS);
+    for piece in [1000, 4096, 70_000] {
+        let streamed = frame_pieces(data, piece, LIMITS);
+        assert_eq!(whole.0.records, streamed.0.records, "piece {piece}");
+        assert_eq!(whole.0.damaged, streamed.0.damaged, "piece {piece}");
+        assert_eq!(whole.1.ending, streamed.1.ending, "piece {piece}");
+        assert_eq!(whole.1.shape, streamed.1.shape, "piece {piece}");
+    }
+    whole
+}
+
+#[test]
+fn json_lines_resynchronise_at_any_line_length() {
+    let long = format!(r#"{{"a":"{}"}}"#, "x".repeat(100_000));
+    // A first record longer than the sniff window, then a cut line: the lines after it count.
+    let data = format!("{long}\n{{\"cut\":\n{{\"b\":1}}\n{{\"c\":2}}\n");
+    let (c, f) = frame_large(data.as_bytes());
+    assert_eq!(texts(&c)[1..], [r#"{"b":1}"#, r#"{"c":2}"#]);
+    assert_eq!(c.damaged.len(), 1);
+    assert_eq!(c.damaged[0].2, Damage::CutOff);
+    assert_eq!((f.shape, f.records), (Shape::Lines, 4));
+
+    // A first garbage line longer than the window.
+    let data = format!("{}\n{{\"b\":1}}\n{{\"c\":2}}\n", "garbage ".repeat(12_000));
+    let (c, f) = frame_large(data.as_bytes());
+    assert_eq!(texts(&c), [r#"{"b":1}"#, r#"{"c":2}"#]);
+    assert_eq!(
+        (f.shape, f.ending),
+        (
+            Shape::Lines,
+            Ending::GarbageLines {
+                offset: 0,
+                lines: 1
+            }
+        )
+    );
+
+    // A malformed long first line.
+    let data = format!("{{\"a\":[{}}}\n{{\"b\":1}}\n", "1,".repeat(40_000));
+    let (c, f) = frame_large(data.as_bytes());
+    assert_eq!(texts(&c), [r#"{"b":1}"#]);
+    assert_eq!(f.shape, Shape::Lines);
+
+    // One long line of text that is not JSON is still not JSON.
+    let (c, f) = frame_large("word ".repeat(20_000).as_bytes());
+    assert!(c.records.is_empty());
+    assert_eq!(
+        (f.shape, f.ending),
+        (Shape::NotJson, Ending::NotJson { offset: 0 })
+    );
+
+    // A compact single-line records file longer than the window is not taken for lines.
+    let records: Vec<String> = (0..3000).map(|i| format!(r#"{{"n":{i}}}"#)).collect();
+    let data = format!("{{\"Records\":[{}]}}\n", records.join(","));
+    let (c, f) = frame_large(data.as_bytes());
+    assert_eq!(
+        (c.records.len(), f.shape, f.ending),
+        (3000, Shape::Records, Ending::Complete)
+    );
+}
+
+#[test]
+fn concatenated_files_with_byte_order_marks() {
+    let data = b"\xEF\xBB\xBF{\"Records\":[{\"a\":1}]}\n\xEF\xBB\xBF{\"Records\":[{\"b\":2}]}\n";
+    let (c, f) = frame(data);
+    assert_eq!(texts(&c), [r#"{"a":1}"#, r#"{"b":2}"#]);
+    assert_eq!(f.ending, Ending::Complete);
+    let lines = b"\xEF\xBB\xBF{\"a\":1}\n\xEF\xBB\xBF{\"b\":2}\n{\"c\":3}\n";
+    let (c, f) = frame(lines);
+    assert_eq!(texts(&c), [r#"{"a":1}"#, r#"{"b":2}"#, r#"{"c":3}"#]);
+    assert_eq!((f.shape, f.ending), (Shape::Lines, Ending::Complete));
+}
+
+#[test]
+fn binary_after_json_lines_stops_the_reading() {
+    let mut data = b"{\"a\":1}\n{\"b\":2}\n".to_vec();
+    data.extend(std::iter::repeat_n(0u8, 3 << 20));
+    let limits = Options::new(1 << 20);
+    let mut sink = Collect::default();
+    let mut framer = Framer::new(limits);
+    let used = framer.feed(&data, 0, false, &mut sink);
+    assert!(framer.is_done(), "used {used}");
+    let f = framer.finish();
+    assert_eq!(sink.records.len(), 2);
+    assert_eq!(
+        f.ending,
+        Ending::GarbageLines {
+            offset: 16,
+            lines: 1
+        }
+    );
+}

@@ -131,12 +131,8 @@ impl Reader {
 
     /// Reads `path` and pushes its decompressed bytes through `framer` into `sink`.
     pub fn read(&mut self, path: &Path, feed: &mut dyn Feed) -> ReadReport {
-        let mut file = match File::open(path) {
+        let (mut file, size) = match open_regular(path) {
             Ok(f) => f,
-            Err(e) => return open_failure(0, e),
-        };
-        let size = match file.metadata() {
-            Ok(m) => m.len(),
             Err(e) => return open_failure(0, e),
         };
         if size as usize > self.limits.max_compressed {
@@ -336,6 +332,75 @@ fn read_into(file: &mut File, buf: &mut Vec<u8>, expect: usize) -> io::Result<us
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),
         }
+    }
+}
+
+/// Opens a file for reading without ever blocking, and only if it is (still) a regular file:
+/// a path replaced by a FIFO, a socket or a device after the walk is refused with a reason,
+/// not waited on. Returns the file and its size.
+pub fn open_regular(path: &Path) -> io::Result<(File, u64)> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        // Opening a FIFO for reading blocks until a writer comes; non-blocking, it does not.
+        // (Reads of a regular file ignore the flag.)
+        options.custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32);
+    }
+    let file = options.open(path).map_err(|e| long_path(path, e))?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(io::Error::other(format!(
+            "not a regular file any more ({}): changed after the walk, not read",
+            file_type_name(&meta.file_type())
+        )));
+    }
+    Ok((file, meta.len()))
+}
+
+/// What kind of file something that is not a regular file is.
+pub fn file_type_name(t: &std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return "a FIFO";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+        if t.is_block_device() || t.is_char_device() {
+            return "a device";
+        }
+    }
+    if t.is_dir() {
+        "a directory"
+    } else if t.is_symlink() {
+        "a symbolic link"
+    } else {
+        "not a regular file"
+    }
+}
+
+/// The longest path the system opens in one call (Linux's PATH_MAX).
+pub const PATH_MAX: usize = 4096;
+
+/// Says plainly that a path is too long for the system, when that is why it failed.
+pub fn long_path(path: &Path, e: io::Error) -> io::Error {
+    let long = path.as_os_str().len() >= PATH_MAX;
+    #[cfg(unix)]
+    let too_long = e.raw_os_error() == Some(rustix::io::Errno::NAMETOOLONG.raw_os_error());
+    #[cfg(not(unix))]
+    let too_long = false;
+    if long || too_long {
+        io::Error::other(format!(
+            "the path is {} bytes long, more than the system opens ({PATH_MAX}); move or link \
+             the dump to a shorter path to read it",
+            path.as_os_str().len()
+        ))
+    } else {
+        e
     }
 }
 
