@@ -93,7 +93,7 @@ pub struct ScanArgs {
     /// Memory each of the external sorts of the results may fill before it sorts a run onto
     /// disk (in a hidden directory inside the output directory, removed at the end). Bytes, or
     /// with a K, M or G suffix. The reports do not depend on it.
-    #[arg(long, value_name = "SIZE", default_value = "32M", value_parser = parse_size)]
+    #[arg(long, value_name = "SIZE", default_value = "64M", value_parser = parse_size)]
     pub sort_memory: usize,
 
     /// Input files read per batch (tests use small batches to cross batch boundaries).

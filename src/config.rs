@@ -120,7 +120,7 @@ impl Config {
             threads: 2,
             quiet: true,
             findings: Settings::default(),
-            sort_memory: 32 << 20,
+            sort_memory: 64 << 20,
             file_batch: 8192,
             formats: Formats {
                 csv: true,

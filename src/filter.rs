@@ -160,8 +160,8 @@ impl Selection {
                 return false;
             }
         }
-        (self.accounts.is_empty() || self.accounts.contains(&e.account))
-            && (self.regions.is_empty() || self.regions.contains(&e.region))
+        (self.accounts.is_empty() || self.accounts.iter().any(|a| *a == e.account))
+            && (self.regions.is_empty() || self.regions.iter().any(|r| *r == e.region))
     }
 
     /// The user filter, once targets are final.

@@ -198,9 +198,9 @@ impl Spill for MfaLink {
     }
     fn decode(d: &mut Decoder<'_>) -> Option<Self> {
         Some(MfaLink {
-            account: d.string()?,
-            serial: d.string()?,
-            user: d.string()?,
+            account: d.text()?,
+            serial: d.text()?,
+            user: d.text()?,
             time: d.time()?,
         })
     }

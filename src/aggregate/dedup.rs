@@ -21,7 +21,7 @@ pub(crate) enum Delivery {
     /// The content of one delivery of an eventID (sorted before the deliveries themselves).
     Key {
         id: u64,
-        event_id: String,
+        event_id: crate::event::Str,
         fingerprint: Fingerprint,
     },
     /// The delivery itself.
@@ -103,7 +103,7 @@ impl Spill for Delivery {
         } else {
             Delivery::Key {
                 id: d.u64()?,
-                event_id: d.string()?,
+                event_id: d.text()?,
                 fingerprint: Fingerprint(d.u128()?),
             }
         })
@@ -165,7 +165,7 @@ pub(crate) fn deduplicate(
 ) -> Result<Archive, Error> {
     let mut archive = Archive::default();
     // The eventID whose key items were read last, and whether it has several contents.
-    let mut group: Option<(u64, String)> = None;
+    let mut group: Option<(u64, crate::event::Str)> = None;
     let mut last_print: Option<Fingerprint> = None;
     let mut conflict = false;
     // The first delivery of the current content, and how many copies it has so far.
@@ -174,8 +174,8 @@ pub(crate) fn deduplicate(
         |held: &mut Option<(Box<Event>, u32, bool)>, archive: &mut Archive| -> Result<(), Error> {
             if let Some((event, copies, conflict)) = held.take() {
                 archive.reported += 1;
-                if !archive.names.contains(&event.name) {
-                    archive.names.insert(event.name.clone());
+                if !archive.names.contains(event.name.as_str()) {
+                    archive.names.insert(event.name.to_string());
                 }
                 reported.push(Reported {
                     event,

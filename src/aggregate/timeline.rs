@@ -7,6 +7,7 @@
 use std::cmp::Ordering;
 
 use super::Reported;
+use crate::event::Str;
 use crate::event::describe::detail;
 use crate::event::time::Timestamp;
 use crate::spill::{Decoder, Encoder, Spill};
@@ -35,20 +36,20 @@ impl Role {
 /// One line of a user's timeline.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
-    pub account: String,
+    pub account: Str,
     /// Whose timeline the line is in.
-    pub user: String,
+    pub user: Str,
     /// The event's position in report order.
     pub seq: u64,
     pub time: Option<Timestamp>,
-    pub name: String,
+    pub name: Str,
     pub role: Role,
     /// The other party ("" when there is none).
-    pub counterpart: String,
-    pub source_ip: String,
-    pub detail: String,
-    pub error_code: String,
-    pub event_id: String,
+    pub counterpart: Str,
+    pub source_ip: Str,
+    pub detail: Str,
+    pub error_code: Str,
+    pub event_id: Str,
 }
 
 impl Entry {
@@ -70,7 +71,8 @@ impl Spill for Entry {
             &self.event_id,
         ]
         .iter()
-        .map(|s| s.capacity())
+        .filter(|s| s.is_heap_allocated())
+        .map(|s| s.capacity() + 16)
         .sum()
     }
 
@@ -90,22 +92,22 @@ impl Spill for Entry {
 
     fn decode(d: &mut Decoder<'_>) -> Option<Entry> {
         Some(Entry {
-            account: d.string()?,
-            user: d.string()?,
+            account: d.text()?,
+            user: d.text()?,
             seq: d.u64()?,
             time: d.time()?,
-            name: d.string()?,
+            name: d.text()?,
             role: match d.u64()? {
                 0 => Role::Actor,
                 1 => Role::Target,
                 2 => Role::SelfService,
                 _ => return None,
             },
-            counterpart: d.string()?,
-            source_ip: d.string()?,
-            detail: d.string()?,
-            error_code: d.string()?,
-            event_id: d.string()?,
+            counterpart: d.text()?,
+            source_ip: d.text()?,
+            detail: d.text()?,
+            error_code: d.text()?,
+            event_id: d.text()?,
         })
     }
 }
@@ -131,14 +133,14 @@ pub fn entries_of(r: &Reported) -> impl Iterator<Item = Entry> + '_ {
         };
         Entry {
             account: e.account.clone(),
-            user: user.to_owned(),
+            user: user.into(),
             seq: r.seq,
             time: e.time,
             name: e.name.clone(),
             role,
-            counterpart: counterpart.to_owned(),
+            counterpart: counterpart.into(),
             source_ip: e.source_ip.clone(),
-            detail: text.clone().unwrap_or_default(),
+            detail: text.clone().unwrap_or_default().into(),
             error_code: e.error_code.clone(),
             event_id: e.event_id.clone(),
         }

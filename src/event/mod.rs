@@ -16,6 +16,10 @@ pub mod time;
 use std::sync::Arc;
 
 use fingerprint::Fingerprint;
+
+/// A text field of an event: short ones (names, accounts, regions, keys) live inline, without
+/// an allocation of their own; millions of events go through several sorts.
+pub type Str = compact_str::CompactString;
 use raw::RawItem;
 use time::Timestamp;
 
@@ -32,9 +36,9 @@ pub struct Origin {
 /// whom a `CreateVirtualMFADevice` (which names no user) made its device for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MfaLink {
-    pub account: String,
-    pub serial: String,
-    pub user: String,
+    pub account: Str,
+    pub serial: Str,
+    pub user: Str,
     pub time: Option<Timestamp>,
 }
 
@@ -42,12 +46,12 @@ pub struct MfaLink {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Actor {
     /// The name the reports use (see [`identity::actor_name`]).
-    pub name: String,
+    pub name: Str,
     /// `userIdentity.type`.
-    pub kind: String,
-    pub arn: String,
+    pub kind: Str,
+    pub arn: Str,
     /// `userIdentity.accessKeyId`: `AKIA…` long-term, `ASIA…` temporary.
-    pub access_key: String,
+    pub access_key: Str,
     /// `sessionContext.attributes.mfaAuthenticated`, when logged.
     pub mfa: Option<bool>,
     /// The call came from a console session.
@@ -66,22 +70,22 @@ impl Actor {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Event {
     pub time: Option<Timestamp>,
-    pub name: String,
-    pub source: String,
-    pub account: String,
-    pub region: String,
+    pub name: Str,
+    pub source: Str,
+    pub account: Str,
+    pub region: Str,
     pub actor: Actor,
     /// The user whose credentials the call changed ("" when none; see [`identity`]).
-    pub target: String,
-    pub access_key_id: String,
-    pub key_status: String,
-    pub mfa_serial: String,
-    pub source_ip: String,
-    pub user_agent: String,
-    pub error_code: String,
-    pub error_message: String,
-    pub event_id: String,
-    pub request_id: String,
+    pub target: Str,
+    pub access_key_id: Str,
+    pub key_status: Str,
+    pub mfa_serial: Str,
+    pub source_ip: Str,
+    pub user_agent: Str,
+    pub error_code: Str,
+    pub error_message: Str,
+    pub event_id: Str,
+    pub request_id: Str,
     pub origin: Origin,
     /// The input file's path as the reports show it (shared by the events of one file).
     pub source_file: Arc<str>,
@@ -99,9 +103,9 @@ impl Event {
         let actor_name = identity::actor_name(&id);
         let root = identity::is_root(&id);
         let params = raw.request_parameters.get();
-        let name = raw.event_name.or_empty().to_owned();
-        let error_code = raw.error_code.or_empty().to_owned();
-        let error_message = raw.error_message.or_empty().to_owned();
+        let name: Str = raw.event_name.or_empty().into();
+        let error_code: Str = raw.error_code.or_empty().into();
+        let error_message: Str = raw.error_message.or_empty().into();
         let failed_without_parameters = !error_code.is_empty() && params.is_none();
         let target = identity::target_user(
             &name,
@@ -122,8 +126,8 @@ impl Event {
                     .get()
             })
             .unwrap_or("")
-            .to_owned();
-        let user_agent = raw.user_agent.or_empty().to_owned();
+            .into();
+        let user_agent: Str = raw.user_agent.or_empty().into();
         let console = raw.session_credential_from_console.get() == Some("true")
             || id.invoked_by.get() == Some("signin.amazonaws.com")
             || matches!(
@@ -146,35 +150,35 @@ impl Event {
             .filter(|a| !a.is_empty())
             .or(id.account_id.get())
             .unwrap_or("")
-            .to_owned();
+            .into();
         Event {
             time: raw.event_time.get().and_then(time::parse),
             name,
-            source: raw.event_source.or_empty().to_owned(),
+            source: raw.event_source.or_empty().into(),
             account,
-            region: raw.aws_region.or_empty().to_owned(),
+            region: raw.aws_region.or_empty().into(),
             actor: Actor {
-                name: actor_name,
-                kind: id.kind.or_empty().to_owned(),
-                arn: id.arn.or_empty().to_owned(),
-                access_key: id.access_key_id.or_empty().to_owned(),
+                name: actor_name.into(),
+                kind: id.kind.or_empty().into(),
+                arn: id.arn.or_empty().into(),
+                access_key: id.access_key_id.or_empty().into(),
                 mfa,
                 console,
                 root,
             },
-            target,
+            target: target.into(),
             access_key_id: params
                 .and_then(|p| p.access_key_id.get())
                 .unwrap_or("")
-                .to_owned(),
-            key_status: params.and_then(|p| p.status.get()).unwrap_or("").to_owned(),
+                .into(),
+            key_status: params.and_then(|p| p.status.get()).unwrap_or("").into(),
             mfa_serial,
-            source_ip: raw.source_ip.or_empty().to_owned(),
+            source_ip: raw.source_ip.or_empty().into(),
             user_agent,
             error_code,
             error_message,
-            event_id: raw.event_id.or_empty().to_owned(),
-            request_id: raw.request_id.or_empty().to_owned(),
+            event_id: raw.event_id.or_empty().into(),
+            request_id: raw.request_id.or_empty().into(),
             origin,
             source_file: Arc::from(""),
             fingerprint: Fingerprint::default(),

@@ -9,7 +9,7 @@ use crate::spill::{Decoder, Encoder, Spill};
 impl Event {
     /// The event's text fields, in the order the runs store them (the actor's flags go after
     /// the first eight, the actor's own).
-    fn texts(&self) -> [&String; 18] {
+    fn texts(&self) -> [&super::Str; 18] {
         let a = &self.actor;
         [
             &self.name,
@@ -35,7 +35,13 @@ impl Event {
 
     /// Bytes the event's strings hold on the heap.
     pub fn heap_bytes(&self) -> usize {
-        let texts: usize = self.texts().iter().map(|s| s.capacity()).sum();
+        // Inline texts hold nothing on the heap.
+        let texts: usize = self
+            .texts()
+            .iter()
+            .filter(|s| s.is_heap_allocated())
+            .map(|s| s.capacity() + 16)
+            .sum();
         texts + self.source_file.len() + self.record.as_ref().map_or(0, |r| r.len())
     }
 }
@@ -74,29 +80,29 @@ impl Spill for Event {
         // Fields are read in the order they are written here, which is the encoded order.
         Some(Event {
             time: d.time()?,
-            name: d.string()?,
-            source: d.string()?,
-            account: d.string()?,
-            region: d.string()?,
+            name: d.text()?,
+            source: d.text()?,
+            account: d.text()?,
+            region: d.text()?,
             actor: Actor {
-                name: d.string()?,
-                kind: d.string()?,
-                arn: d.string()?,
-                access_key: d.string()?,
+                name: d.text()?,
+                kind: d.text()?,
+                arn: d.text()?,
+                access_key: d.text()?,
                 mfa: d.opt_bool()?,
                 console: d.bool()?,
                 root: d.bool()?,
             },
-            target: d.string()?,
-            access_key_id: d.string()?,
-            key_status: d.string()?,
-            mfa_serial: d.string()?,
-            source_ip: d.string()?,
-            user_agent: d.string()?,
-            error_code: d.string()?,
-            error_message: d.string()?,
-            event_id: d.string()?,
-            request_id: d.string()?,
+            target: d.text()?,
+            access_key_id: d.text()?,
+            key_status: d.text()?,
+            mfa_serial: d.text()?,
+            source_ip: d.text()?,
+            user_agent: d.text()?,
+            error_code: d.text()?,
+            error_message: d.text()?,
+            event_id: d.text()?,
+            request_id: d.text()?,
             origin: Origin {
                 file: d.u32()?,
                 record: d.u64()?,

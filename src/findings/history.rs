@@ -13,6 +13,7 @@ use std::sync::Arc;
 use super::is_address;
 use crate::aggregate::Reported;
 use crate::error::Error;
+use crate::event::Str;
 use crate::spill::{Decoder, Encoder, Merged, Sorter, Spill, SpillDir};
 
 /// How many addresses of an actor users.csv lists by name.
@@ -47,9 +48,9 @@ pub fn credential_call(name: &str) -> bool {
 /// One reported call, on its way through the address order: credential calls whole, others
 /// as just what the order needs.
 struct Entry {
-    account: String,
-    actor: String,
-    ip: String,
+    account: Str,
+    actor: Str,
+    ip: Str,
     seq: u64,
     credential: Option<Arc<Reported>>,
 }
@@ -96,9 +97,9 @@ impl Spill for Entry {
             })
         } else {
             Some(Entry {
-                account: d.string()?,
-                actor: d.string()?,
-                ip: d.string()?,
+                account: d.text()?,
+                actor: d.text()?,
+                ip: d.text()?,
                 seq: d.u64()?,
                 credential: None,
             })
@@ -140,8 +141,8 @@ fn by_actor(a: &Member, b: &Member) -> Ordering {
 /// What one actor's calls add up to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ActorSummary {
-    pub account: String,
-    pub actor: String,
+    pub account: Str,
+    pub actor: Str,
     /// The actor's first call (report order).
     pub first_seq: u64,
     /// Distinct non-empty source addresses (or service names) of its calls.
@@ -165,8 +166,8 @@ impl ActorSummary {
 
     fn new(account: &str, actor: &str) -> ActorSummary {
         ActorSummary {
-            account: account.to_owned(),
-            actor: actor.to_owned(),
+            account: account.into(),
+            actor: actor.into(),
             first_seq: u64::MAX,
             distinct_sources: 0,
             first_sources: Vec::new(),
@@ -215,8 +216,8 @@ impl Spill for ActorSummary {
         }
     }
     fn decode(d: &mut Decoder<'_>) -> Option<Self> {
-        let account = d.string()?;
-        let actor = d.string()?;
+        let account = d.text()?;
+        let actor = d.text()?;
         let first_seq = d.u64()?;
         let distinct_sources = d.u64()?;
         let n = d.u64()?;
@@ -309,7 +310,7 @@ impl<'d> Calls<'d> {
             let first_use = last_ip.as_deref() != Some(entry.ip.as_str());
             if first_use {
                 r.first_use(&entry.ip, entry.seq);
-                last_ip = Some(entry.ip.clone());
+                last_ip = Some(entry.ip.to_string());
             }
             if let Some(reported) = entry.credential {
                 members.push(Member {

@@ -173,7 +173,7 @@ pub fn write<'d>(
             .expect("every rule is listed");
         tally.per_rule[rank] += 1;
         tally.users.push(Flag {
-            account: e.account.clone(),
+            account: e.account.to_string(),
             user: f.user.clone(),
             severity: rule.severity(),
         })?;

@@ -771,12 +771,12 @@ fn conclude(report: &mut FileReport, file: &InputFile, read: &ReadReport, framed
     }
     if skipped.total() > 0 {
         let noun = if skipped.total() == 1 {
-            "item is"
+            "item is not a CloudTrail record"
         } else {
-            "items are"
+            "items are not CloudTrail records"
         };
         notes.push(format!(
-            "{} {noun} not CloudTrail records, skipped ({})",
+            "{} {noun}, skipped ({})",
             skipped.total(),
             skipped.describe()
         ));

@@ -155,6 +155,11 @@ impl<'a> Decoder<'a> {
         self.str().map(str::to_owned)
     }
 
+    /// A string as an event's text field (inline when short).
+    pub fn text(&mut self) -> Option<crate::event::Str> {
+        self.str().map(crate::event::Str::from)
+    }
+
     pub fn time(&mut self) -> Option<Option<Timestamp>> {
         match self.byte()? {
             0 => Some(None),

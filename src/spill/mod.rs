@@ -2,9 +2,9 @@
 //!
 //! The reports need the selected events in several orders: by eventID to merge repeated
 //! deliveries, by time for events.csv, by user for the timelines, by actor, subject and key for
-//! the findings. A [`Sorter`] keeps items in memory until their estimated size passes its
-//! budget, then sorts them and writes them as a run to a temporary directory inside the output
-//! directory; [`Sorter::finish`] merges the runs and what is still in memory into one sorted
+//! the findings. A [`Sorter`] keeps items in memory until the run's budget is used up (all the
+//! sorters of a run share one budget, [`SpillDir`]), then sorts them and writes them as a run to
+//! a temporary directory inside the run's staging directory; [`Sorter::finish`] merges the runs and what is still in memory into one sorted
 //! stream. Below the budget nothing touches the disk, so small results cost what an in-memory
 //! sort costs. The orders given are total, so the stream does not depend on where the runs were
 //! cut (which, during the parallel scan, depends on thread timing).
@@ -16,8 +16,9 @@ use std::collections::BinaryHeap;
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering as Atomic};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering as Atomic};
 
 pub use codec::{Decoder, Encoder, Spill};
 
@@ -40,13 +41,20 @@ pub struct SpillDir {
     /// Created on the first spill; removed with everything in it when the run ends.
     dir: Mutex<Option<tempfile::TempDir>>,
     next: AtomicU64,
+    /// Bytes all the sorters of the run may hold in memory together.
     budget: usize,
+    /// Bytes they hold now (estimated), shared with the merges that still hold items.
+    held: Arc<AtomicUsize>,
     /// Checked on every item pushed: a signal stops the run.
     cancel: Cancel,
 }
 
+/// A sorter smaller than this does not write a run when the shared budget is used up (others
+/// do): runs stay few and large.
+const SMALLEST_RUN: usize = 256 << 10;
+
 impl SpillDir {
-    /// Runs go to a directory in `parent`; each sorter holds up to `budget` bytes.
+    /// Runs go to a directory in `parent`; the sorters hold up to `budget` bytes together.
     pub fn new(parent: &Path, budget: usize) -> SpillDir {
         SpillDir::with_cancel(parent, budget, Cancel::new())
     }
@@ -58,8 +66,26 @@ impl SpillDir {
             dir: Mutex::new(None),
             next: AtomicU64::new(0),
             budget,
+            held: Arc::new(AtomicUsize::new(0)),
             cancel,
         }
+    }
+
+    /// Counts `bytes` more held by a sorter that holds `own` now; whether that sorter should
+    /// write its items as a run.
+    fn hold(&self, bytes: usize, own: usize) -> bool {
+        let held = self.held.fetch_add(bytes, Atomic::Relaxed) + bytes;
+        own > self.budget / 2 || (held > self.budget && own >= SMALLEST_RUN.min(self.budget / 2))
+    }
+
+    /// Counts `bytes` no longer held.
+    fn release(&self, bytes: usize) {
+        self.held.fetch_sub(bytes, Atomic::Relaxed);
+    }
+
+    /// Bytes the sorters and merges hold now (for tests and the curious).
+    pub fn held(&self) -> usize {
+        self.held.load(Atomic::Relaxed)
     }
 
     /// The run's cancellation token.
@@ -147,18 +173,29 @@ impl<'d, T: Spill> Sorter<'d, T> {
 
     pub fn push(&mut self, item: T) -> Result<(), Error> {
         self.dir.cancel.check()?;
-        self.weight += item.weight() + std::mem::size_of::<T>();
+        let w = item.weight() + std::mem::size_of::<T>();
+        self.weight += w;
         self.items.push(item);
-        if self.weight > self.dir.budget {
-            let items = std::mem::take(&mut self.items);
-            self.weight = 0;
-            self.runs.push(self.dir.write_run(items, self.order)?);
+        if self.dir.hold(w, self.weight) {
+            self.spill()?;
         }
+        Ok(())
+    }
+
+    /// Writes the items in memory as a run.
+    fn spill(&mut self) -> Result<(), Error> {
+        let items = std::mem::take(&mut self.items);
+        self.dir.release(std::mem::take(&mut self.weight));
+        self.runs.push(self.dir.write_run(items, self.order)?);
         Ok(())
     }
 
     /// Every item pushed, in order.
     pub fn finish(mut self) -> Result<Merged<T>, Error> {
+        // Once on disk, all of it goes to disk: the merge then holds only its read buffers.
+        if !self.runs.is_empty() && !self.items.is_empty() {
+            self.spill()?;
+        }
         // Too many runs to read at once (with the items still in memory): merge as few of
         // them as brings the count down, so that most of the data is written only once.
         while self.runs.len() >= FAN_IN {
@@ -177,7 +214,13 @@ impl<'d, T: Spill> Sorter<'d, T> {
         for path in std::mem::take(&mut self.runs) {
             sources.push(Source::Run(RunReader::open(self.dir, path)?));
         }
-        Merged::new(sources, self.order)
+        let mut merged = Merged::new(sources, self.order)?;
+        // What stays in memory is counted until the merge is done with it.
+        merged.held = Some(Held {
+            counter: Arc::clone(&self.dir.held),
+            bytes: std::mem::take(&mut self.weight),
+        });
+        Ok(merged)
     }
 }
 
@@ -206,15 +249,21 @@ impl<'d, T: Spill> Shared<'d, T> {
     pub fn extend(&self, items: impl IntoIterator<Item = T>) {
         let (dir, order, full) = {
             let mut state = self.lock();
-            let s = &mut state.sorter;
-            for item in items {
-                s.weight += item.weight() + std::mem::size_of::<T>();
-                s.items.push(item);
-            }
-            if s.weight <= s.dir.budget {
+            if let Err(e) = state.sorter.dir.cancel.check() {
+                state.error.get_or_insert(e);
                 return;
             }
-            s.weight = 0;
+            let s = &mut state.sorter;
+            let mut added = 0;
+            for item in items {
+                added += item.weight() + std::mem::size_of::<T>();
+                s.items.push(item);
+            }
+            s.weight += added;
+            if !s.dir.hold(added, s.weight) {
+                return;
+            }
+            s.dir.release(std::mem::take(&mut s.weight));
             (s.dir, s.order, std::mem::take(&mut s.items))
         };
         let written = dir.write_run(full, order);
@@ -338,6 +387,20 @@ impl<T> Ord for Head<T> {
 pub struct Merged<T> {
     sources: Vec<Source<T>>,
     heap: BinaryHeap<Head<T>>,
+    /// The budget the items still in memory hold, given back when the merge is dropped.
+    held: Option<Held>,
+}
+
+/// Bytes of a run's budget held by a merge.
+struct Held {
+    counter: Arc<AtomicUsize>,
+    bytes: usize,
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        self.counter.fetch_sub(self.bytes, Atomic::Relaxed);
+    }
 }
 
 impl<T: Spill> Merged<T> {
@@ -354,7 +417,11 @@ impl<T: Spill> Merged<T> {
                 }
             }
         }
-        Ok(Merged { sources, heap })
+        Ok(Merged {
+            sources,
+            heap,
+            held: None,
+        })
     }
 
     /// The next item in order, `None` at the end.

@@ -3,6 +3,7 @@
 mod findings;
 mod fuzz_seeds;
 mod harness;
+mod hostile;
 mod invariants;
 #[cfg(target_os = "linux")]
 mod memory;

@@ -289,6 +289,10 @@ pub fn generate(root: &Path) -> Result<usize> {
     // Hostile records.
     put("hostile/hostile-records.json.gz", &gzip(&hostile()))?;
 
+    // The second round of hostile archives: items that are not records before real ones,
+    // lines longer than the sniff window, text a strict parser refuses.
+    round_two(&digest, &insight, &mut put)?;
+
     // Bombs: memory must stay bounded and garbage must not be decompressed to the end.
     put("bombs/zeros.json.gz", &gzip_fast(&vec![0u8; 256 << 20]))?;
     let mut spaced = b"{\"Records\":[".to_vec();
@@ -307,6 +311,118 @@ pub fn generate(root: &Path) -> Result<usize> {
         n += 2;
     }
     Ok(n)
+}
+
+/// The second round of hostile inputs (`round-2/`), one file per case; each selected event's
+/// eventID names its case.
+fn round_two(
+    digest: &Value,
+    insight: &Value,
+    put: &mut dyn FnMut(&str, &[u8]) -> Result<()>,
+) -> Result<()> {
+    let good = |id: &str| value(&credential(id)).to_string();
+    let insight_event = insight["Records"][0].to_string();
+    // Not a record first: the records after it still count.
+    put(
+        "round-2/empty-object-first.json",
+        format!("{{\"Records\":[{{}},{}]}}", good("r2-after-empty")).as_bytes(),
+    )?;
+    put(
+        "round-2/foreign-object-first.json",
+        format!("{{\"Records\":[{{\"foo\":1}},{}]}}", good("r2-after-foo")).as_bytes(),
+    )?;
+    put(
+        "round-2/digest-first.json",
+        format!("[{digest},{}]", good("r2-after-digest")).as_bytes(),
+    )?;
+    put(
+        "round-2/insight-first.json.gz",
+        &gzip(
+            format!(
+                "{{\"Records\":[{insight_event},{}]}}",
+                good("r2-after-insight")
+            )
+            .as_bytes(),
+        ),
+    )?;
+    put(
+        "round-2/siem-header.jsonl",
+        format!(
+            "{{\"columns\":[\"eventTime\",\"eventName\"],\"query\":\"index=cloudtrail\"}}\n{}\n{}\n",
+            good("r2-siem-1"),
+            good("r2-siem-2")
+        )
+        .as_bytes(),
+    )?;
+    // Files of nothing but one kind of non-record keep their kinds.
+    put(
+        "round-2/insights-only.json",
+        format!("{{\"Records\":[{insight_event},{insight_event}]}}").as_bytes(),
+    )?;
+    put(
+        "round-2/digests-only.jsonl",
+        format!("{digest}\n{digest}\n").as_bytes(),
+    )?;
+    // JSON Lines whose first line is longer than the sniff window.
+    let mut long = value(&credential("r2-long-first"));
+    long["userAgent"] = json!("L".repeat(100_000));
+    let cut = good("r2-cut");
+    put(
+        "round-2/long-first-line.jsonl",
+        format!(
+            "{long}\n{}\n{}\n{}\n",
+            &cut[..cut.len() / 2],
+            good("r2-after-cut-1"),
+            good("r2-after-cut-2")
+        )
+        .as_bytes(),
+    )?;
+    put(
+        "round-2/long-garbage-line.jsonl",
+        format!(
+            "{}\n{}\n{}\n",
+            "not json ".repeat(12_000),
+            good("r2-after-garbage-1"),
+            good("r2-after-garbage-2")
+        )
+        .as_bytes(),
+    )?;
+    // Text a strict parser refuses: kept, and noted.
+    let mut r = value(&credential("r2-lone-surrogate"));
+    r["userAgent"] = json!("LONE_SURROGATE");
+    r["awsRegion"] = json!("HUGE_NUMBER");
+    let text = r
+        .to_string()
+        .replace("\"LONE_SURROGATE\"", "\"evil \\ud800 agent\"")
+        .replace("\"HUGE_NUMBER\"", "1e999");
+    put(
+        "round-2/lone-surrogate-and-huge-number.json",
+        format!("{{\"Records\":[{text}]}}").as_bytes(),
+    )?;
+    let mut r = value(&credential("r2-odd-types"));
+    r["userIdentity"]["userName"] = json!(["u-r2-odd-types", {"nested": true}]);
+    r["sourceIPAddress"] = json!(3232235777u64);
+    put(
+        "round-2/odd-types.json",
+        format!("{{\"Records\":[{r}]}}").as_bytes(),
+    )?;
+    let text = good("r2-duplicate-keys").replacen(
+        "\"eventName\":\"ChangePassword\"",
+        "\"eventName\":\"GetUser\",\"eventName\":\"ChangePassword\"",
+        1,
+    );
+    put(
+        "round-2/duplicate-keys.json",
+        format!("{{\"Records\":[{text}]}}").as_bytes(),
+    )?;
+    // Two files concatenated with `cat`, each with its byte-order mark.
+    let mut cat = Vec::new();
+    for id in ["r2-bom-1", "r2-bom-2"] {
+        cat.extend_from_slice(b"\xEF\xBB\xBF");
+        cat.extend_from_slice(format!("{{\"Records\":[{}]}}\n", good(id)).as_bytes());
+    }
+    put("round-2/bom-concatenated.json", &cat)?;
+    Ok(())
 }
 
 /// Records built to break parsers, with the credential events that must survive them.

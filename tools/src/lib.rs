@@ -6,5 +6,6 @@
 pub mod bench;
 pub mod damaged;
 pub mod dump;
+pub mod heavy;
 pub mod sample;
 pub mod synth;

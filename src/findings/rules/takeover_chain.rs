@@ -190,7 +190,7 @@ impl Watch for Watcher {
             let window = self.window;
             let chain = self.chain.get_or_insert_with(|| Chain {
                 story: out.open_story(),
-                account: e.account.clone(),
+                account: e.account.to_string(),
                 user: subject(e).to_owned(),
                 changes: VecDeque::new(),
                 last_change: t,
@@ -234,14 +234,14 @@ impl Watch for Watcher {
         chain.setup_count += 1;
         chain.suspicious |= !call.benign;
         if chain.setups.len() < LISTED_STEPS {
-            chain.setups.push((e.name.clone(), e.time));
+            chain.setups.push((e.name.to_string(), e.time));
         }
         let enabled = e.name == "EnableMFADevice";
         if !e.mfa_serial.is_empty() {
             if let Some(d) = chain.devices.iter_mut().find(|(s, _)| *s == e.mfa_serial) {
                 d.1 |= enabled;
             } else if chain.devices.len() < LISTED_DEVICES {
-                chain.devices.push((e.mfa_serial.clone(), enabled));
+                chain.devices.push((e.mfa_serial.to_string(), enabled));
             }
         }
         let (story, user) = (chain.story, chain.user.clone());
