@@ -164,7 +164,8 @@ fn parse_bound(s: &str) -> Result<Timestamp, String> {
         .map(|t| t.with_timezone(&chrono::Utc))
         .map_err(|_| {
             format!(
-                "'{s}' is not a time (expected RFC 3339 like 2026-03-02T10:00:00Z, or YYYY-MM-DD)"
+                "'{}' is not a time (expected RFC 3339 like 2026-03-02T10:00:00Z, or YYYY-MM-DD)",
+                crate::terminal::escape(s)
             )
         })
 }
@@ -181,14 +182,24 @@ fn parse_size(s: &str) -> Result<usize, String> {
         'K' => 10,
         'M' => 20,
         'G' => 30,
-        _ => return Err(format!("'{s}': the unit must be K, M or G")),
+        _ => {
+            return Err(format!(
+                "'{}': the unit must be K, M or G",
+                crate::terminal::escape(s)
+            ));
+        }
     };
     digits
         .trim()
         .parse::<usize>()
         .ok()
         .and_then(|n| n.checked_mul(1 << shift))
-        .ok_or_else(|| format!("'{s}' is not a size (bytes, or a number with K, M or G)"))
+        .ok_or_else(|| {
+            format!(
+                "'{}' is not a size (bytes, or a number with K, M or G)",
+                crate::terminal::escape(s)
+            )
+        })
 }
 
 #[cfg(test)]

@@ -35,7 +35,8 @@ impl std::str::FromStr for EventSpec {
         };
         if name.is_empty() || source.as_deref() == Some("") {
             return Err(format!(
-                "'{s}' is not an event name (expected Name or source:Name)"
+                "'{}' is not an event name (expected Name or source:Name)",
+                crate::terminal::escape(s)
             ));
         }
         Ok(EventSpec {

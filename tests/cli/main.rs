@@ -7,6 +7,7 @@ mod hostile;
 mod invariants;
 #[cfg(target_os = "linux")]
 mod memory;
+mod output;
 mod resilience;
 mod respelling;
 mod scan;
