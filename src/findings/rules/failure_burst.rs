@@ -1,8 +1,9 @@
 //! `failure-burst`: many failed credential calls by one actor in a short time.
 //!
 //! A failure belongs to a burst when it is one of N consecutive failures of its actor within
-//! the window; consecutive burst failures make one burst, a story whose size and length are
-//! known when it ends. The watcher holds the last N failures, never more.
+//! the window; consecutive burst failures make one burst (a pause longer than the window
+//! starts another), a story whose size and length are known when it ends. The watcher holds
+//! the last N failures, never more.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -96,10 +97,20 @@ impl Watch for Watcher {
         if self.recent.len() < self.need || t - *oldest > self.window {
             return;
         }
-        // The last `need` failures are a burst: flag those not flagged yet.
+        // The last `need` failures are a burst: flag those not flagged yet. They continue the
+        // burst before when they follow its last failure directly and within the window.
+        let first_new = self
+            .recent
+            .iter()
+            .find(|(k, _, _)| self.flagged_to.is_none_or(|last| *k > last))
+            .map(|(_, time, _)| *time);
         let continues = self
             .flagged_to
-            .is_some_and(|last| last + 1 >= self.recent[0].0);
+            .is_some_and(|last| last + 1 >= self.recent[0].0)
+            && match (self.burst.as_ref(), first_new) {
+                (Some(b), Some(t)) => t - b.last <= self.window,
+                _ => false,
+            };
         if !continues {
             self.close(out);
         }
