@@ -24,7 +24,7 @@ use crate::report::digest::FileDigest;
 use crate::report::run_record::{COMMIT, ReportFile, RunRecord};
 use crate::report::timesketch::{self, Tag};
 use crate::report::{self, Formats, Table, jsonl, workbook};
-use crate::scan::{self, Reading};
+use crate::scan::{Reading, Scanner};
 use crate::spill::{Sorter, SpillDir};
 use crate::summary::Summary;
 use crate::terminal::escape;
@@ -79,13 +79,21 @@ pub fn run(config: &Config, cancel: &Cancel) -> Result<Summary, Error> {
         keep_records: formats.jsonl,
         cancel,
     };
+    let prefilter = config.selection.prefilter();
+    let scanner = Scanner::new(
+        config.threads,
+        &config.selection,
+        &prefilter,
+        formats.jsonl,
+        cancel,
+    );
     loop {
         batch.clear();
         found.next_files(&mut batch, config.file_batch)?;
         if batch.is_empty() {
             break;
         }
-        let reports = pool.install(|| scan::scan_all(&batch, first, &reading));
+        let reports = pool.install(|| scanner.scan_all(&batch, first, &reading));
         cancel.check()?;
         for (file, r) in batch.iter().zip(reports) {
             report::problems::rows(&mut problems_table, file, &r)?;
@@ -98,6 +106,7 @@ pub fn run(config: &Config, cancel: &Cancel) -> Result<Summary, Error> {
         summary.add_walk_problem(&w);
         manifest_rows.push(report::manifest::Row::walk(&w))?;
     }
+    drop(scanner);
     let mut digests: Vec<(String, FileDigest)> = Vec::new();
     digests.extend(problems_table.close()?);
     progress.phase("sorting the events");

@@ -29,17 +29,20 @@ pub(crate) fn sniff(body: &[u8]) -> Sniff {
     if looks_like_lines(body) {
         return Sniff::Lines;
     }
+    // Two complete lines with something on them are enough to decide.
     let window = &body[..body.len().min(SNIFF_BYTES)];
-    let complete = window
-        .split(|&b| b == b'\n')
-        .take(window.iter().filter(|&&b| b == b'\n').count())
-        .filter(|l| !l.trim_ascii().is_empty())
-        .count();
-    if complete >= 2 {
-        Sniff::Structural
-    } else {
-        Sniff::Undecided
+    let mut complete = 0;
+    let mut start = 0;
+    for end in memchr::memchr_iter(b'\n', window) {
+        if !window[start..end].trim_ascii().is_empty() {
+            complete += 1;
+            if complete == 2 {
+                return Sniff::Structural;
+            }
+        }
+        start = end + 1;
     }
+    Sniff::Undecided
 }
 
 fn looks_like_lines(body: &[u8]) -> bool {

@@ -1,20 +1,24 @@
 //! Scanning: input files read in parallel, a batch at a time, results gathered in input order.
 //!
-//! Each worker thread owns its buffers ([`file::Worker`]). Large files start first so the
-//! threads finish together; the results are put back in the sorted input order, so the output
-//! never depends on the number of threads or on scheduling.
+//! Each worker thread owns its buffers ([`file::Worker`]), kept for the whole run (a fresh
+//! buffer is fresh memory the system must clear). Large files start first so the threads
+//! finish together; the results are put back in the sorted input order, so the output never
+//! depends on the number of threads or on scheduling.
 
 pub mod file;
+
+use std::sync::Mutex;
 
 use rayon::prelude::*;
 
 use crate::cancel::Cancel;
 use crate::discover::InputFile;
 use crate::filter::Selection;
+use crate::prefilter::Prefilter;
 use crate::progress::Progress;
 use file::{Collect, FileReport, Worker};
 
-/// How a batch is read.
+/// How a run reads its files.
 pub struct Reading<'a, C: Collect + Sync> {
     pub selection: &'a Selection,
     pub progress: &'a Progress,
@@ -24,36 +28,59 @@ pub struct Reading<'a, C: Collect + Sync> {
     pub cancel: &'a Cancel,
 }
 
-/// Scans `files` on the current rayon pool, numbering them from `first`. The selected events
-/// of each file go to the collector as they are found; the reports keep the rest. Once the
-/// run is cancelled, the files not started yet are not read (their reports say so).
-pub fn scan_all<C: Collect + Sync>(
-    files: &[InputFile],
-    first: u32,
-    how: &Reading<'_, C>,
-) -> Vec<FileReport> {
-    let prefilter = how.selection.prefilter();
-    let mut order: Vec<usize> = (0..files.len()).collect();
-    order.sort_by_key(|&i| std::cmp::Reverse(files[i].size));
-    let mut reports: Vec<FileReport> = order
-        .par_iter()
-        .map_init(
-            || {
-                Worker::new(how.selection, &prefilter)
-                    .keeping_records(how.keep_records)
-                    .cancelled_by(how.cancel.clone())
-            },
-            |worker, &i| {
+/// The workers of a run, one per thread of its pool.
+pub struct Scanner<'s> {
+    workers: Vec<Mutex<Worker<'s>>>,
+}
+
+impl<'s> Scanner<'s> {
+    /// Workers for `threads` threads.
+    pub fn new(
+        threads: usize,
+        selection: &'s Selection,
+        prefilter: &'s Prefilter,
+        keep_records: bool,
+        cancel: &Cancel,
+    ) -> Scanner<'s> {
+        let workers = (0..threads.max(1))
+            .map(|_| {
+                Mutex::new(
+                    Worker::new(selection, prefilter)
+                        .keeping_records(keep_records)
+                        .cancelled_by(cancel.clone()),
+                )
+            })
+            .collect();
+        Scanner { workers }
+    }
+
+    /// Scans `files` on the current rayon pool, numbering them from `first`. The selected
+    /// events of each file go to the collector as they are found; the reports keep the rest.
+    /// Once the run is cancelled, the files not started yet are not read.
+    pub fn scan_all<C: Collect + Sync>(
+        &self,
+        files: &[InputFile],
+        first: u32,
+        how: &Reading<'_, C>,
+    ) -> Vec<FileReport> {
+        let mut order: Vec<usize> = (0..files.len()).collect();
+        order.sort_by_key(|&i| std::cmp::Reverse(files[i].size));
+        let mut reports: Vec<FileReport> = order
+            .par_iter()
+            .map(|&i| {
                 let index = first + i as u32;
                 if how.cancel.is_set() {
                     return FileReport::empty(index, files[i].size);
                 }
+                // Each thread has its worker (a thread outside the pool takes the first).
+                let slot = rayon::current_thread_index().unwrap_or(0) % self.workers.len();
+                let mut worker = self.workers[slot].lock().unwrap_or_else(|p| p.into_inner());
                 let report = worker.scan(index, &files[i], how.collect);
                 how.progress.file_done(files[i].size);
                 report
-            },
-        )
-        .collect();
-    reports.sort_by_key(|r| r.file);
-    reports
+            })
+            .collect();
+        reports.sort_by_key(|r| r.file);
+        reports
+    }
 }
