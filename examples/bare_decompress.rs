@@ -1,10 +1,11 @@
 //! The physical limit for the benchmark: decompress every file under the given paths with
 //! libdeflate on N threads and do nothing with the bytes.
 //!
-//! `cargo run --release --example bare_decompress -- <PATH>... [--threads N]`
+//! `cargo run --release --example bare_decompress -- <PATH>... [--threads N] [--sha256]`
 //!
 //! It uses the same whole-buffer inflater and buffer sizes as trailsift, so the ratio between
-//! the two measures exactly what framing, filtering and reporting add.
+//! the two measures exactly what framing, filtering and reporting add. With `--sha256` it also
+//! hashes every file's decompressed bytes: the limit for `trailsift verify`, which must do both.
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -14,9 +15,12 @@ use trailsift::input::inflate::Inflater;
 fn main() {
     let mut threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mut roots = Vec::new();
+    let mut hash = false;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
-        if a == "--threads" {
+        if a == "--sha256" {
+            hash = true;
+        } else if a == "--threads" {
             threads = args
                 .next()
                 .and_then(|n| n.parse().ok())
@@ -49,7 +53,12 @@ fn main() {
                     std::io::Read::read_to_end(&mut f, input).expect("read");
                     let n = inflater
                         .whole(input, out, usize::MAX)
-                        .expect("whole-buffer gzip");
+                        .expect("whole-buffer gzip")
+                        .written;
+                    if hash {
+                        let digest = <sha2::Sha256 as sha2::Digest>::digest(&out[..n]);
+                        std::hint::black_box(digest);
+                    }
                     (input.len() as u64, n as u64)
                 },
             )

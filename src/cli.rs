@@ -25,6 +25,61 @@ pub enum Command {
     /// unreadable or only partly read (see manifest.csv); 1 fatal error; 2 usage error;
     /// 130 and 143 interrupted by SIGINT (Ctrl-C) and SIGTERM.
     Scan(ScanArgs),
+    /// Prove offline that a downloaded archive is intact: check every log file and digest
+    /// against CloudTrail's signed, chained digest files.
+    ///
+    /// Exit status: 0 every log file is valid (or newer or older than the digests) and every
+    /// digest valid (or the newest, unsigned); 4 evidence that the archive is not intact
+    /// (modified, missing, unlisted or unverifiable files, digests that fail, lost digests);
+    /// 3 nothing contradicts integrity but some of it could not be verified (no public keys,
+    /// unreadable digests, hours nothing vouches for); 1 fatal error; 2 usage error; 130 and
+    /// 143 interrupted.
+    Verify(VerifyArgs),
+}
+
+/// What authenticates the digests.
+#[derive(Debug, Args, Default)]
+pub struct KeyArgs {
+    /// The saved output of `aws cloudtrail list-public-keys` (one per region; repeat).
+    /// Without keys, hashes and chain links are still checked, signatures are not.
+    #[arg(long = "public-keys", value_name = "FILE", help_heading = "Integrity")]
+    pub public_keys: Vec<PathBuf>,
+
+    /// A CSV `s3_object,signature` of digests' S3 metadata signatures (`aws s3api
+    /// head-object`): the only way to authenticate the newest digest of a chain.
+    #[arg(long, value_name = "FILE", help_heading = "Integrity")]
+    pub signatures: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Directories (walked recursively) and files: the downloaded log files and digests,
+    /// matched by their key from AWSLogs/ on wherever the copy lives.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Directory to write verify.csv, gaps.csv and run.json into (created if missing).
+    #[arg(long, short, value_name = "DIR")]
+    pub out: PathBuf,
+
+    #[command(flatten)]
+    pub keys: KeyArgs,
+
+    /// Write into DIR even if it is not empty (earlier reports are replaced as a set).
+    #[arg(long)]
+    pub force: bool,
+
+    /// Worker threads [default: all cores].
+    #[arg(long, short = 'j', value_name = "N", value_parser = parse_threads)]
+    pub threads: Option<NonZeroUsize>,
+
+    /// Memory the external sorts may fill together before they write runs to disk.
+    #[arg(long, value_name = "SIZE", default_value = "64M", value_parser = parse_size)]
+    pub sort_memory: usize,
+
+    /// No summary, no progress bar, no warnings (the exit status still tells).
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]
@@ -95,6 +150,14 @@ pub struct ScanArgs {
     /// with a K, M or G suffix. The reports do not depend on it.
     #[arg(long, value_name = "SIZE", default_value = "64M", value_parser = parse_size)]
     pub sort_memory: usize,
+
+    /// Also check the archive's integrity in the same pass (as `trailsift verify` does):
+    /// verify.csv, gaps.csv, and an integrity column in manifest.csv.
+    #[arg(long, help_heading = "Integrity")]
+    pub verify: bool,
+
+    #[command(flatten)]
+    pub keys: KeyArgs,
 
     /// Input files read per batch (tests use small batches to cross batch boundaries).
     #[arg(long, value_name = "N", default_value = "8192", hide = true)]

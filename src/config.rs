@@ -2,9 +2,10 @@
 
 use std::path::PathBuf;
 
-use crate::cli::ScanArgs;
+use crate::cli::{KeyArgs, ScanArgs, VerifyArgs};
 use crate::filter::{EventSet, Selection};
 use crate::findings::Settings;
+use crate::integrity::keys::{Keys, Signatures};
 use crate::known;
 use crate::report::Formats;
 use crate::terminal::escape;
@@ -31,6 +32,84 @@ pub struct Config {
     pub events_named: bool,
     /// Things worth saying before the run starts (an unknown-looking region).
     pub warnings: Vec<String>,
+    /// Check integrity in the same pass (`--verify`).
+    pub integrity: Option<Integrity>,
+}
+
+/// What authenticates the digests.
+#[derive(Debug, Clone, Default)]
+pub struct Integrity {
+    pub keys: Keys,
+    pub signatures: Signatures,
+}
+
+impl Integrity {
+    /// Reads the keys and signatures files; a file of the wrong shape is a usage error.
+    pub fn from_args(args: &KeyArgs) -> Result<Integrity, String> {
+        let mut keys = Keys::default();
+        for path in &args.public_keys {
+            keys.load(path).map_err(|m| escape(&m).into_owned())?;
+        }
+        let signatures = match &args.signatures {
+            Some(path) => Signatures::load(path).map_err(|m| escape(&m).into_owned())?,
+            None => Signatures::default(),
+        };
+        Ok(Integrity { keys, signatures })
+    }
+}
+
+/// Everything `trailsift verify` needs to know.
+#[derive(Debug, Clone)]
+pub struct VerifyConfig {
+    pub paths: Vec<PathBuf>,
+    pub out: PathBuf,
+    pub force: bool,
+    pub threads: usize,
+    pub quiet: bool,
+    pub sort_memory: usize,
+    pub integrity: Integrity,
+    pub command: Vec<String>,
+}
+
+/// Checks that every PATH exists.
+fn paths_exist(paths: &[PathBuf]) -> Result<(), String> {
+    for path in paths {
+        if let Err(e) = std::fs::symlink_metadata(path) {
+            let why = if e.kind() == std::io::ErrorKind::NotFound {
+                "no such file or directory".to_owned()
+            } else {
+                e.to_string()
+            };
+            return Err(format!(
+                "cannot read PATH {}: {why}",
+                escape(&crate::discover::display_path(path))
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn threads(n: Option<std::num::NonZeroUsize>) -> usize {
+    n.map_or_else(
+        || std::thread::available_parallelism().map_or(1, |n| n.get()),
+        |n| n.get(),
+    )
+}
+
+impl VerifyConfig {
+    pub fn from_args(args: VerifyArgs, command: Vec<String>) -> Result<VerifyConfig, String> {
+        paths_exist(&args.paths)?;
+        Ok(VerifyConfig {
+            integrity: Integrity::from_args(&args.keys)?,
+            paths: args.paths,
+            out: args.out,
+            force: args.force,
+            threads: threads(args.threads),
+            quiet: args.quiet,
+            sort_memory: args.sort_memory,
+            command,
+        })
+    }
 }
 
 impl Config {
@@ -44,19 +123,15 @@ impl Config {
                 "--since ({since}) must be before --until ({until})"
             ));
         }
-        for path in &args.paths {
-            if let Err(e) = std::fs::symlink_metadata(path) {
-                let why = if e.kind() == std::io::ErrorKind::NotFound {
-                    "no such file or directory".to_owned()
-                } else {
-                    e.to_string()
-                };
-                return Err(format!(
-                    "cannot read PATH {}: {why}",
-                    escape(&crate::discover::display_path(path))
-                ));
-            }
+        paths_exist(&args.paths)?;
+        if !args.verify && (!args.keys.public_keys.is_empty() || args.keys.signatures.is_some()) {
+            return Err("--public-keys and --signatures go with --verify".into());
         }
+        let integrity = if args.verify {
+            Some(Integrity::from_args(&args.keys)?)
+        } else {
+            None
+        };
         let mut warnings = Vec::new();
         for region in &args.regions {
             if !known::REGIONS.contains(&region.as_str()) {
@@ -77,10 +152,7 @@ impl Config {
         } else {
             EventSet::Only(args.events)
         };
-        let threads = args.threads.map_or_else(
-            || std::thread::available_parallelism().map_or(1, |n| n.get()),
-            |n| n.get(),
-        );
+        let threads = threads(args.threads);
         Ok(Config {
             paths: args.paths,
             out: args.out,
@@ -106,6 +178,7 @@ impl Config {
             command,
             events_named,
             warnings,
+            integrity,
         })
     }
 
@@ -129,6 +202,7 @@ impl Config {
             command: vec!["trailsift".into()],
             events_named: false,
             warnings: Vec::new(),
+            integrity: None,
         }
     }
 

@@ -4,7 +4,8 @@
 //! [`discover`] (paths → files) → [`input`] (file → decompressed bytes) → [`frame`] (bytes →
 //! record slices) → [`prefilter`] + [`event`] (slices → typed events) → [`filter`] →
 //! [`aggregate`] (deduplicated archive, timelines, users) → [`findings`] (detections) →
-//! [`report`] (CSV, workbook, JSON Lines, run record).
+//! [`report`] (CSV, workbook, JSON Lines, run record); [`integrity`] checks the archive
+//! against CloudTrail's signed digests.
 //! [`scan`] runs the per-file stages in parallel; [`cmd`] holds the commands that tie the
 //! stages together; [`outdir`] owns the output directory, [`spill`] the external sorts,
 //! [`cancel`] interruption, [`terminal`] what may reach a terminal.
@@ -21,6 +22,7 @@ pub mod filter;
 pub mod findings;
 pub mod frame;
 pub mod input;
+pub mod integrity;
 pub mod known;
 pub mod outdir;
 pub mod prefilter;

@@ -14,6 +14,8 @@ pub const KEPT_WARNINGS: usize = 20;
 /// What a run did, in numbers.
 #[derive(Debug, Clone, Default)]
 pub struct Summary {
+    /// What `--verify` found, and with how many public keys.
+    pub integrity: Option<(crate::integrity::Verdict, usize)>,
     pub files: usize,
     pub ok: usize,
     pub partial: usize,
@@ -94,8 +96,12 @@ impl Summary {
     }
 
     /// The exit status of a scan that ran to its end.
+    /// 0, or 3 when some input was not read completely; with `--verify`, the integrity
+    /// check's status when it is higher (3 or 4).
     pub fn exit_status(&self) -> u8 {
-        if self.complete() { 0 } else { 3 }
+        let scan = if self.complete() { 0 } else { 3 };
+        let verify = self.integrity.as_ref().map_or(0, |(v, _)| v.exit_status());
+        scan.max(verify)
     }
 
     /// Findings in all.
@@ -124,6 +130,9 @@ impl Summary {
         put("users", self.users as u64);
         put("accounts", self.accounts as u64);
         put("findings", self.findings() as u64);
+        if let Some((verdict, keys)) = &self.integrity {
+            verdict.counts_into(*keys, "verify_", &mut m);
+        }
         m
     }
 }
@@ -201,6 +210,12 @@ impl fmt::Display for Summary {
             )?;
         }
         writeln!(f)?;
+        if let Some((verdict, keys)) = &self.integrity {
+            writeln!(f, "integrity:")?;
+            for line in verdict.describe(*keys).lines() {
+                writeln!(f, "  {line}")?;
+            }
+        }
         let reports: Vec<String> = self
             .reports
             .iter()

@@ -3,6 +3,7 @@
 //! map the outcome to an exit status.
 
 pub mod scan;
+pub mod verify;
 
 use std::process::ExitCode;
 
@@ -10,7 +11,7 @@ use clap::{CommandFactory, FromArgMatches};
 
 use crate::cancel::Cancel;
 use crate::cli::{Cli, Command};
-use crate::config::Config;
+use crate::config::{Config, VerifyConfig};
 use crate::frame::structural::Nesting;
 use crate::report::run_record::COMMIT;
 use crate::terminal::{self, escape};
@@ -49,7 +50,48 @@ pub fn main() -> ExitCode {
             };
             scan_main(&config)
         }
+        Command::Verify(args) => {
+            let config = match VerifyConfig::from_args(args, argv) {
+                Ok(c) => c,
+                Err(message) => Cli::command()
+                    .error(clap::error::ErrorKind::ValueValidation, message)
+                    .exit(),
+            };
+            verify_main(&config)
+        }
     }
+}
+
+fn verify_main(config: &VerifyConfig) -> ExitCode {
+    let mut out = terminal::stdout();
+    let mut err = terminal::stderr();
+    let cancel = match Cancel::on_signals() {
+        Ok(c) => c,
+        Err(e) => {
+            err.line(&format!("trailsift: error: cannot handle signals: {e}"));
+            return ExitCode::from(1);
+        }
+    };
+    match verify::run(config, &cancel) {
+        Ok(summary) => {
+            if !config.quiet {
+                out.line(&summary.to_string());
+            }
+            ExitCode::from(summary.exit_status())
+        }
+        Err(e) => fail(&e, &mut err),
+    }
+}
+
+/// Says why a run failed and gives its exit status.
+fn fail(e: &crate::error::Error, err: &mut terminal::Quiet<std::io::Stderr>) -> ExitCode {
+    let message = escape(&e.to_string()).into_owned();
+    match e.exit_status() {
+        // A usage error, found once the inputs were looked at.
+        2 => err.line(&format!("error: {message}")),
+        _ => err.line(&format!("trailsift: error: {message}")),
+    }
+    ExitCode::from(e.exit_status())
 }
 
 /// Per-input warnings printed before pointing at the manifest.
@@ -90,16 +132,6 @@ fn scan_main(config: &Config) -> ExitCode {
             }
             ExitCode::from(summary.exit_status())
         }
-        Err(e) => {
-            let message = escape(&e.to_string()).into_owned();
-            match e.exit_status() {
-                2 => {
-                    // A usage error, found once the inputs were looked at.
-                    err.line(&format!("error: {message}"));
-                }
-                _ => err.line(&format!("trailsift: error: {message}")),
-            }
-            ExitCode::from(e.exit_status())
-        }
+        Err(e) => fail(&e, &mut err),
     }
 }

@@ -17,6 +17,7 @@ use crate::config::Config;
 use crate::discover::{self, InputFile};
 use crate::error::Error;
 use crate::findings::{self, Calls, Finding};
+use crate::integrity::{self, Evidence};
 use crate::known;
 use crate::outdir::OutputDir;
 use crate::progress::Progress;
@@ -72,12 +73,15 @@ pub fn run(config: &Config, cancel: &Cancel) -> Result<Summary, Error> {
     let mut summary = Summary::default();
     let mut batch: Vec<InputFile> = Vec::with_capacity(config.file_batch);
     let mut first = 0u32;
+    // With --verify, each file's hash or digest goes to the integrity check as it is read.
+    let evidence = config.integrity.as_ref().map(|_| Evidence::new(&spill));
     let reading = Reading {
         selection: &config.selection,
         progress: &progress,
         collect: &collector,
         keep_records: formats.jsonl,
         cancel,
+        evidence: evidence.as_ref(),
     };
     let prefilter = config.selection.prefilter();
     let scanner = Scanner::new(
@@ -85,6 +89,7 @@ pub fn run(config: &Config, cancel: &Cancel) -> Result<Summary, Error> {
         &config.selection,
         &prefilter,
         formats.jsonl,
+        evidence.is_some(),
         cancel,
     );
     loop {
@@ -109,6 +114,30 @@ pub fn run(config: &Config, cancel: &Cancel) -> Result<Summary, Error> {
     drop(scanner);
     let mut digests: Vec<(String, FileDigest)> = Vec::new();
     digests.extend(problems_table.close()?);
+    // The integrity check, its reports, and each file's status for the manifest.
+    let integrity = match (evidence, &config.integrity) {
+        (Some(evidence), Some(given)) => {
+            progress.phase("checking integrity");
+            let outcome = pool
+                .install(|| integrity::check(evidence, &given.keys, &given.signatures, &spill))?;
+            let mut statuses = Statuses(Sorter::new(&spill, report::manifest::integrity_order));
+            let targets = report::Targets {
+                csv: true,
+                workbook: false,
+            };
+            let (verdict, written) = crate::cmd::verify::write_reports(
+                &mut out,
+                outcome,
+                &targets,
+                cancel,
+                &mut statuses,
+            )?;
+            digests.extend(written);
+            summary.integrity = Some((verdict, given.keys.len()));
+            Some(statuses.0.finish()?)
+        }
+        _ => None,
+    };
     progress.phase("sorting the events");
     let Deduplicated {
         archive,
@@ -153,7 +182,7 @@ pub fn run(config: &Config, cancel: &Cancel) -> Result<Summary, Error> {
     let manifest_table = Table::create(
         &mut out,
         report::manifest::NAME,
-        &report::manifest::HEADER,
+        &report::manifest::header(integrity.is_some()),
         &targets,
         cancel,
     )?;
@@ -166,9 +195,9 @@ pub fn run(config: &Config, cancel: &Cancel) -> Result<Summary, Error> {
         rayon::join(
             || stream_events(events, events_table, json_lines, &names, &spill, &formats),
             || {
-                manifest_rows
-                    .finish()
-                    .and_then(|rows| report::manifest::write(manifest_table, rows, tallies))
+                manifest_rows.finish().and_then(|rows| {
+                    report::manifest::write(manifest_table, rows, tallies, integrity)
+                })
             },
         )
     });
@@ -327,6 +356,22 @@ fn unmatched_names(config: &Config, summary: &mut Summary) {
             "--events {} matched no event{hint}",
             escape(&spec.to_string())
         ));
+    }
+}
+
+/// Each file's status in verify.csv, for the manifest's `integrity` column.
+struct Statuses<'d>(Sorter<'d, report::manifest::Integrity>);
+
+impl report::verify::Watcher for Statuses<'_> {
+    fn row(&mut self, row: &integrity::Row) -> Result<(), Error> {
+        // A missing file is named by its S3 key: it has no row in the manifest.
+        if row.status != integrity::Status::Missing {
+            self.0.push(report::manifest::Integrity {
+                path: row.path.clone(),
+                status: row.status,
+            })?;
+        }
+        Ok(())
     }
 }
 

@@ -16,6 +16,14 @@ pub enum InflateError {
     NoSpace,
 }
 
+/// A whole file decompressed: its length, its first member's, and how many members.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Whole {
+    pub written: usize,
+    pub first: usize,
+    pub members: usize,
+}
+
 /// One gzip member's result: input bytes used and output bytes written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Member {
@@ -69,20 +77,25 @@ impl Inflater {
 
     /// Decompresses every member of a gzip file into `out`, which is grown as needed up to
     /// `max` bytes. The first guess is the trailer's size field (exact for a single member).
-    /// Returns the decompressed length, or `None` when the data needs the streaming path:
-    /// damaged, larger than `max`, or followed by something that is not a member.
-    pub fn whole(&mut self, input: &[u8], out: &mut Vec<u8>, max: usize) -> Option<usize> {
+    /// Returns the lengths, or `None` when the data needs the streaming path: damaged, larger
+    /// than `max`, or followed by something that is not a member.
+    pub fn whole(&mut self, input: &[u8], out: &mut Vec<u8>, max: usize) -> Option<Whole> {
         let guess = trailer_size(input)?;
         if guess > max {
             return None;
         }
         grow(out, guess.max(1));
         let (mut read, mut written) = (0, 0);
+        let (mut first, mut members) = (0, 0);
         while read < input.len() {
             match self.member(&input[read..], &mut out[written..]) {
                 Ok(m) => {
                     read += m.read;
                     written += m.written;
+                    members += 1;
+                    if members == 1 {
+                        first = m.written;
+                    }
                 }
                 Err(InflateError::NoSpace) if out.len() < max => {
                     let bigger = (out.len() * 2).min(max);
@@ -91,7 +104,11 @@ impl Inflater {
                 Err(_) => return None,
             }
         }
-        Some(written)
+        Some(Whole {
+            written,
+            first,
+            members,
+        })
     }
 }
 
@@ -144,16 +161,18 @@ mod tests {
         let mut inf = Inflater::new();
         let mut out = Vec::new();
         let one = gz(b"{\"Records\":[]}");
-        let n = inf.whole(&one, &mut out, 1 << 20).unwrap();
+        let n = inf.whole(&one, &mut out, 1 << 20).unwrap().written;
         assert_eq!(&out[..n], b"{\"Records\":[]}");
 
         // Two members whose second is larger than the first: the trailer guess is too small
         // for the total and the buffer must grow.
         let mut two = gz(b"first member ");
         two.extend(gz(&b"second member, longer ".repeat(100)));
-        let n = inf.whole(&two, &mut out, 1 << 20).unwrap();
+        let whole = inf.whole(&two, &mut out, 1 << 20).unwrap();
+        let n = whole.written;
         assert!(out[..n].starts_with(b"first member second member"));
         assert_eq!(n, 13 + 22 * 100);
+        assert_eq!((whole.first, whole.members), (13, 2));
     }
 
     #[test]

@@ -8,14 +8,16 @@
 //! The bytes go to a [`Feed`] (the per-file driver, which frames them).
 
 pub mod inflate;
+pub mod members;
 
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::Path;
 
-use flate2::bufread::MultiGzDecoder;
+use sha2::{Digest as _, Sha256};
 
 use inflate::{Inflater, is_gzip};
+use members::Members;
 
 /// Where the reader pushes decompressed bytes.
 pub trait Feed {
@@ -27,6 +29,11 @@ pub trait Feed {
     /// Whether the rest of the stream is of no interest (the data stopped being JSON): the
     /// reader stops decompressing, so a gzip bomb of garbage costs nothing.
     fn finished(&self) -> bool {
+        false
+    }
+    /// Whether the run was cancelled (a reader that hashes stops reading what the framer
+    /// no longer wants).
+    fn cancelled(&self) -> bool {
         false
     }
 }
@@ -109,6 +116,27 @@ pub struct ReadReport {
     /// Decompressed bytes passed to the framer.
     pub decompressed: u64,
     pub problem: Option<ReadProblem>,
+    /// The content's hash, when the reader was asked for it and read the content whole.
+    pub content: Option<Content>,
+    /// Why the content could not be hashed to its end although the framer had all it wanted
+    /// (the bytes after the point where it stopped are damaged, or the run was cancelled).
+    pub unhashed: Option<ReadProblem>,
+}
+
+impl ReadReport {
+    /// Whether the content was read to its end.
+    pub fn whole(&self) -> bool {
+        self.problem.is_none() && self.unhashed.is_none()
+    }
+}
+
+/// What a file's content hashes to, as CloudTrail's digests hash it: the SHA-256 of the first
+/// gzip member's decompressed bytes (of the whole file, for a file that is not gzip).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Content {
+    pub sha256: [u8; 32],
+    /// Bytes follow the first gzip member (more members, or anything else).
+    pub more_than_one_member: bool,
 }
 
 /// A per-thread reader with reusable buffers.
@@ -117,6 +145,8 @@ pub struct Reader {
     compressed: Vec<u8>,
     plain: Vec<u8>,
     limits: ReadLimits,
+    /// Hash every file's content ([`Content`]).
+    hash: bool,
 }
 
 impl Reader {
@@ -126,7 +156,14 @@ impl Reader {
             compressed: Vec::new(),
             plain: Vec::new(),
             limits,
+            hash: false,
         }
+    }
+
+    /// Hashes each file's content as it is read.
+    pub fn hashing(mut self, hash: bool) -> Self {
+        self.hash = hash;
+        self
     }
 
     /// Reads `path` and pushes its decompressed bytes through `framer` into `sink`.
@@ -151,32 +188,64 @@ impl Reader {
     /// Reads bytes already in memory (a whole file's content).
     pub fn from_memory(&mut self, data: &[u8], size: u64, feed: &mut dyn Feed) -> ReadReport {
         if is_gzip(data) {
-            if let Some(n) = self
+            if let Some(whole) = self
                 .inflater
                 .whole(data, &mut self.plain, self.limits.max_whole)
-                && !is_utf16(&self.plain[..n])
+                && !is_utf16(&self.plain[..whole.written])
             {
-                feed.whole(&self.plain[..n]);
+                let content = self.hash.then(|| Content {
+                    sha256: Sha256::digest(&self.plain[..whole.first]).into(),
+                    more_than_one_member: whole.members > 1,
+                });
+                feed.whole(&self.plain[..whole.written]);
                 return ReadReport {
                     encoding: Encoding::Gzip,
                     bytes: size,
-                    decompressed: n as u64,
+                    decompressed: whole.written as u64,
                     problem: None,
+                    content,
+                    unhashed: None,
                 };
             }
-            let gz = MultiGzDecoder::new(data);
-            return self.stream(gz, Encoding::Gzip, size, feed);
+            let mut gz = Members::new(data, self.hash);
+            return self.stream_members(&mut gz, size, feed);
         }
         if is_utf16(data) {
-            return self.stream(data, Encoding::Plain, size, feed);
+            let mut hashed = Hashed::new(data, self.hash);
+            let mut report = self.stream(&mut hashed, Encoding::Plain, size, feed);
+            report.content = hashed.content().filter(|_| report.whole());
+            return report;
         }
+        let content = self.hash.then(|| Content {
+            sha256: Sha256::digest(data).into(),
+            more_than_one_member: false,
+        });
         feed.whole(data);
         ReadReport {
             encoding: Encoding::Plain,
             bytes: size,
             decompressed: data.len() as u64,
             problem: None,
+            content,
+            unhashed: None,
         }
+    }
+
+    /// Streams every member of a gzip stream, hashing the first when asked.
+    fn stream_members<R: io::BufRead>(
+        &mut self,
+        gz: &mut Members<R>,
+        size: u64,
+        feed: &mut dyn Feed,
+    ) -> ReadReport {
+        let mut report = self.stream(&mut *gz, Encoding::Gzip, size, feed);
+        if self.hash && report.whole() {
+            report.content = gz.first_sha256().map(|sha256| Content {
+                sha256,
+                more_than_one_member: gz.more_than_one(),
+            });
+        }
+        report
     }
 
     fn stream_file(&mut self, file: File, size: u64, feed: &mut dyn Feed) -> ReadReport {
@@ -186,10 +255,13 @@ impl Reader {
             Err(e) => return open_failure(size, e),
         };
         if is_gzip(head) {
-            let gz = MultiGzDecoder::new(buffered);
-            self.stream(gz, Encoding::Gzip, size, feed)
+            let mut gz = Members::new(buffered, self.hash);
+            self.stream_members(&mut gz, size, feed)
         } else {
-            self.stream(buffered, Encoding::Plain, size, feed)
+            let mut hashed = Hashed::new(buffered, self.hash);
+            let mut report = self.stream(&mut hashed, Encoding::Plain, size, feed);
+            report.content = hashed.content().filter(|_| report.whole());
+            report
         }
     }
 
@@ -245,6 +317,8 @@ impl Reader {
         feed: &mut dyn Feed,
         early_error: Option<io::Error>,
     ) -> ReadReport {
+        let hash = self.hash;
+        let mut unhashed = None;
         let window = &mut self.plain;
         let chunk = self.limits.chunk;
         let mut filled = 0usize;
@@ -282,6 +356,10 @@ impl Reader {
             if feed.finished() {
                 // Say so to the framer, which has already recorded why it stopped.
                 feed.window(&window[used..filled], offset + used as u64, true);
+                if hash {
+                    // The hash is of the whole content: read the rest.
+                    unhashed = drain(&mut source, &mut window[..chunk], total, encoding, feed);
+                }
                 break;
             }
             window.copy_within(used..filled, 0);
@@ -293,7 +371,65 @@ impl Reader {
             bytes: size,
             decompressed: total,
             problem,
+            content: None,
+            unhashed,
         }
+    }
+}
+
+/// Reads a source to its end (for its hash), unless the run is cancelled: why it could not.
+fn drain(
+    source: &mut impl Read,
+    buf: &mut [u8],
+    mut total: u64,
+    encoding: Encoding,
+    feed: &dyn Feed,
+) -> Option<ReadProblem> {
+    loop {
+        if feed.cancelled() {
+            return Some(ReadProblem::Io {
+                after: total,
+                message: "the run was cancelled".into(),
+            });
+        }
+        match source.read(buf) {
+            Ok(0) => return None,
+            Ok(n) => total += n as u64,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Some(classify(e, total, encoding)),
+        }
+    }
+}
+
+/// A plain source, hashed as it is read (when asked).
+struct Hashed<R> {
+    inner: R,
+    hasher: Option<Sha256>,
+}
+
+impl<R: Read> Hashed<R> {
+    fn new(inner: R, hash: bool) -> Hashed<R> {
+        Hashed {
+            inner,
+            hasher: hash.then(Sha256::new),
+        }
+    }
+
+    fn content(&self) -> Option<Content> {
+        self.hasher.as_ref().map(|h| Content {
+            sha256: h.clone().finalize().into(),
+            more_than_one_member: false,
+        })
+    }
+}
+
+impl<R: Read> Read for Hashed<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Some(h) = self.hasher.as_mut() {
+            h.update(&buf[..n]);
+        }
+        Ok(n)
     }
 }
 
@@ -410,6 +546,8 @@ fn open_failure(size: u64, e: io::Error) -> ReadReport {
         bytes: size,
         decompressed: 0,
         problem: Some(ReadProblem::Open(e.to_string())),
+        content: None,
+        unhashed: None,
     }
 }
 

@@ -26,6 +26,43 @@ pub const HEADER: [&str; 12] = [
     "note",
 ];
 
+/// The header with scan's `--verify`: each file's status in verify.csv.
+pub fn header(verify: bool) -> Vec<&'static str> {
+    let mut h = HEADER.to_vec();
+    if verify {
+        h.push("integrity");
+    }
+    h
+}
+
+/// A file's status in verify.csv, for the manifest's `integrity` column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Integrity {
+    pub path: String,
+    pub status: crate::integrity::Status,
+}
+
+impl Spill for Integrity {
+    fn weight(&self) -> usize {
+        self.path.capacity() + 8
+    }
+    fn encode(&self, out: &mut Encoder) {
+        out.str(&self.path);
+        out.u64(self.status.index());
+    }
+    fn decode(d: &mut Decoder<'_>) -> Option<Integrity> {
+        Some(Integrity {
+            path: d.string()?,
+            status: crate::integrity::Status::from_index(d.u64()?)?,
+        })
+    }
+}
+
+/// verify.csv's order, which is the manifest's.
+pub fn integrity_order(a: &Integrity, b: &Integrity) -> Ordering {
+    a.path.cmp(&b.path)
+}
+
 /// One row of the manifest, waiting for the duplicate counts (known once every file is read).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Row {
@@ -153,13 +190,31 @@ impl Spill for Row {
 
 /// Writes the rows, sorted, with each file's duplicates and conflicts summed from `tallies`
 /// (sorted by file index, which is the order of the paths).
+/// With `integrity` (scan's `--verify`), each file's status in verify.csv ends its row.
 pub fn write(
     mut t: Table,
     mut rows: Merged<Row>,
     mut tallies: Merged<FileTally>,
+    mut integrity: Option<Merged<Integrity>>,
 ) -> Result<Option<(String, crate::report::digest::FileDigest)>, Error> {
     let mut tally = tallies.pop()?;
+    let mut next = match integrity.as_mut() {
+        Some(m) => m.pop()?,
+        None => None,
+    };
     while let Some(row) = rows.pop()? {
+        // The file's status: verify.csv's rows come in path order too (files that are
+        // missing, named by their S3 key, are not in the manifest).
+        let mut status = "";
+        if let Some(m) = integrity.as_mut() {
+            while next.as_ref().is_some_and(|n| n.path < row.path) {
+                next = m.pop()?;
+            }
+            if let Some(n) = next.as_ref().filter(|n| n.path == row.path) {
+                status = n.status.as_str();
+            }
+        }
+        let verify = integrity.is_some();
         match &row.file {
             Some(r) => {
                 let (mut duplicates, mut conflicts) = (0, 0);
@@ -184,6 +239,7 @@ pub fn write(
                     .num(conflicts)
                     .text(&r.error)
                     .text(&r.note)
+                    .text_if(verify, status)
                     .finish()?;
             }
             None => t
@@ -200,6 +256,7 @@ pub fn write(
                 .num(0u64)
                 .text(&row.walk_error)
                 .text("")
+                .text_if(verify, "")
                 .finish()?,
         }
     }

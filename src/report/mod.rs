@@ -22,6 +22,7 @@ pub mod table;
 pub mod timeline;
 pub mod timesketch;
 pub mod users;
+pub mod verify;
 pub mod workbook;
 
 pub use table::{Table, Targets, Value};

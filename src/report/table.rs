@@ -191,6 +191,11 @@ impl Row<'_> {
         self.value(Value::Text(s))
     }
 
+    /// A text cell in a column that only some runs have.
+    pub fn text_if(self, column: bool, s: &str) -> Self {
+        if column { self.text(s) } else { self }
+    }
+
     pub fn num(self, n: impl Into<u64>) -> Self {
         self.value(Value::Number(n.into()))
     }

@@ -18,6 +18,7 @@ use crate::event::{Event, MfaLink, Origin};
 use crate::filter::{Selection, is_mfa_link};
 use crate::frame::{Damage, Ending, Flow, Framed, Framer, Options, RecordBytes, Shape, Sink};
 use crate::input::{Feed, ReadLimits, ReadReport, Reader};
+use crate::integrity::{self, Evidence, read::Role};
 use aho_corasick::AhoCorasick;
 use memchr::memmem::Finder;
 
@@ -252,6 +253,8 @@ pub struct Worker<'s> {
     shape: RecordShape,
     keep_records: bool,
     cancel: Cancel,
+    /// What reading the last file found (kept for its hash).
+    last_read: Option<ReadReport>,
 }
 
 impl<'s> Worker<'s> {
@@ -272,6 +275,7 @@ impl<'s> Worker<'s> {
             shape: RecordShape::new(),
             keep_records: false,
             cancel: Cancel::new(),
+            last_read: None,
         }
     }
 
@@ -287,9 +291,63 @@ impl<'s> Worker<'s> {
         self
     }
 
+    /// Hashes every file's content as it is read (for `scan --verify`).
+    pub fn hashing(self, on: bool) -> Self {
+        Worker {
+            reader: self.reader.hashing(on),
+            ..self
+        }
+    }
+
     /// Reads one file (its index in the discovery list is `index`); the selected events go
     /// to `out` as they are found.
     pub fn scan(&mut self, index: u32, file: &InputFile, out: &dyn Collect) -> FileReport {
+        self.scan_with(index, file, out, None)
+    }
+
+    /// [`Worker::scan`], and the file's evidence for the integrity check when `evidence` is
+    /// given: a log file's hash (the worker must be [`Worker::hashing`]), a digest's content.
+    pub fn scan_with(
+        &mut self,
+        index: u32,
+        file: &InputFile,
+        out: &dyn Collect,
+        evidence: Option<&Evidence<'_>>,
+    ) -> FileReport {
+        let report = self.scan_file(index, file, out);
+        if let Some(evidence) = evidence {
+            match integrity::read::role(file) {
+                Role::Log { key, name } => evidence.add_log(match self.last_read.take() {
+                    Some(read) => integrity::read::found_log(&read, &file.display, key, name),
+                    // Not read for events (not data at all): hashed all the same.
+                    None => integrity::read::read_log(
+                        &mut self.reader,
+                        &file.path,
+                        &file.display,
+                        key,
+                        name,
+                    ),
+                }),
+                // Digests are not read for events: read them now. So are other files whose
+                // content turned out to be a digest's.
+                role @ Role::Digest { .. } => {
+                    if let Some(d) = integrity::read::read_digest(&mut self.reader, file, &role) {
+                        evidence.add_digest(d);
+                    }
+                }
+                role @ Role::Unknown if report.kind == FileKind::Digest => {
+                    if let Some(d) = integrity::read::read_digest(&mut self.reader, file, &role) {
+                        evidence.add_digest(d);
+                    }
+                }
+                Role::Unknown | Role::Other => {}
+            }
+        }
+        self.last_read = None;
+        report
+    }
+
+    fn scan_file(&mut self, index: u32, file: &InputFile, out: &dyn Collect) -> FileReport {
         let mut report = FileReport::empty(index, file.size);
         let skip = |report: &mut FileReport, kind, why: &str| {
             report.kind = kind;
@@ -403,6 +461,7 @@ impl<'s> Worker<'s> {
         let framed = feed.framer.finish();
         sink.flush();
         conclude(&mut report, file, &read, &framed);
+        self.last_read = Some(read);
         report
     }
 }
@@ -425,6 +484,10 @@ impl Feed for FileFeed<'_, '_, '_> {
 
     fn finished(&self) -> bool {
         self.framer.is_done() || self.cancel.is_set()
+    }
+
+    fn cancelled(&self) -> bool {
+        self.cancel.is_set()
     }
 }
 

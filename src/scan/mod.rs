@@ -14,18 +14,21 @@ use rayon::prelude::*;
 use crate::cancel::Cancel;
 use crate::discover::InputFile;
 use crate::filter::Selection;
+use crate::integrity::Evidence;
 use crate::prefilter::Prefilter;
 use crate::progress::Progress;
 use file::{Collect, FileReport, Worker};
 
 /// How a run reads its files.
-pub struct Reading<'a, C: Collect + Sync> {
+pub struct Reading<'a, 'e, C: Collect + Sync> {
     pub selection: &'a Selection,
     pub progress: &'a Progress,
     pub collect: &'a C,
     /// Keep each selected record's JSON text (for the JSON Lines export).
     pub keep_records: bool,
     pub cancel: &'a Cancel,
+    /// Where each file's integrity evidence goes (`scan --verify`).
+    pub evidence: Option<&'a Evidence<'e>>,
 }
 
 /// The workers of a run, one per thread of its pool.
@@ -40,6 +43,7 @@ impl<'s> Scanner<'s> {
         selection: &'s Selection,
         prefilter: &'s Prefilter,
         keep_records: bool,
+        hashing: bool,
         cancel: &Cancel,
     ) -> Scanner<'s> {
         let workers = (0..threads.max(1))
@@ -47,6 +51,7 @@ impl<'s> Scanner<'s> {
                 Mutex::new(
                     Worker::new(selection, prefilter)
                         .keeping_records(keep_records)
+                        .hashing(hashing)
                         .cancelled_by(cancel.clone()),
                 )
             })
@@ -61,7 +66,7 @@ impl<'s> Scanner<'s> {
         &self,
         files: &[InputFile],
         first: u32,
-        how: &Reading<'_, C>,
+        how: &Reading<'_, '_, C>,
     ) -> Vec<FileReport> {
         let mut order: Vec<usize> = (0..files.len()).collect();
         order.sort_by_key(|&i| std::cmp::Reverse(files[i].size));
@@ -75,7 +80,7 @@ impl<'s> Scanner<'s> {
                 // Each thread has its worker (a thread outside the pool takes the first).
                 let slot = rayon::current_thread_index().unwrap_or(0) % self.workers.len();
                 let mut worker = self.workers[slot].lock().unwrap_or_else(|p| p.into_inner());
-                let report = worker.scan(index, &files[i], how.collect);
+                let report = worker.scan_with(index, &files[i], how.collect, how.evidence);
                 how.progress.file_done(files[i].size);
                 report
             })

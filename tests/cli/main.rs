@@ -11,3 +11,4 @@ mod output;
 mod resilience;
 mod respelling;
 mod scan;
+mod verify;
