@@ -22,8 +22,9 @@ pub enum Command {
     /// Read a CloudTrail dump and write per-user timelines, findings and reports.
     ///
     /// Exit status: 0 every input was read; 3 reports were written but some inputs were
-    /// unreadable or only partly read (see manifest.csv); 1 fatal error; 2 usage error;
-    /// 130 and 143 interrupted by SIGINT (Ctrl-C) and SIGTERM.
+    /// unreadable or only partly read (see manifest.csv); with --verify, the higher of that
+    /// and verify's (4: evidence that the archive is not intact); 1 fatal error; 2 usage
+    /// error; 130 and 143 interrupted by SIGINT (Ctrl-C) and SIGTERM.
     Scan(ScanArgs),
     /// Prove offline that a downloaded archive is intact: check every log file and digest
     /// against CloudTrail's signed, chained digest files.
@@ -32,8 +33,8 @@ pub enum Command {
     /// digest valid (or the newest, unsigned); 4 evidence that the archive is not intact
     /// (modified, missing, unlisted or unverifiable files, digests that fail, lost digests);
     /// 3 nothing contradicts integrity but some of it could not be verified (no public keys,
-    /// unreadable digests, hours nothing vouches for); 1 fatal error; 2 usage error; 130 and
-    /// 143 interrupted.
+    /// digests unreadable or signed by a key not given, logging off for a while, log files
+    /// without any digest); 1 fatal error; 2 usage error; 130 and 143 interrupted.
     Verify(VerifyArgs),
 }
 

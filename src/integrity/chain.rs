@@ -487,8 +487,10 @@ struct Sinks<'a, 'd> {
     intervals: Sorter<'d, Interval>,
 }
 
-/// How many digests wait for their signatures to be checked together.
+/// How many digests wait for their signatures to be checked together, at most...
 const BATCH: usize = 256;
+/// ... and how large they may be, with the listings they hold.
+const BATCH_BYTES: usize = 8 << 20;
 /// Lost digests named by their hour, at most, per run of lost digests (a year of hours).
 const MAX_INFERRED: i64 = 24 * 366;
 
@@ -707,7 +709,9 @@ pub fn pass<'d>(
             }
         }
         prev = Some(vec![d]);
-        if batch.len() >= BATCH {
+        // Settled often enough that the digests waiting (with what they list) stay small.
+        let waiting: usize = batch.iter().flat_map(|p| &p.items).map(Spill::weight).sum();
+        if batch.len() >= BATCH || waiting >= BATCH_BYTES {
             settle(&mut batch, keys, &mut sinks)?;
         }
     }

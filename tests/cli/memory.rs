@@ -174,3 +174,53 @@ fn one_actor_with_a_million_calls_stays_bounded() {
     assert_eq!(findings, 1_000_000 + 1_000_000 + 62_499);
     assert!(peak < HEAVY_LIMIT, "peak RSS {} MiB", peak >> 20);
 }
+
+#[test]
+fn a_million_listed_files_are_sorted_on_disk() {
+    // 100 digests of one chain, each listing 10,000 log files that are not in the archive: a
+    // million rows of verify.csv, all `missing`.
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("dump");
+    let dir = root.join("AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2026/03/02");
+    std::fs::create_dir_all(&dir).unwrap();
+    for d in 0..100u32 {
+        let end = format!("2026-03-{:02}T{:02}:00:00Z", 2 + d / 24, d % 24);
+        let stamp = format!("202603{:02}T{:02}0000Z", 2 + d / 24, d % 24);
+        let logs: Vec<String> = (0..10_000u32)
+            .map(|i| {
+                format!(
+                    r#"{{"s3Bucket":"b","s3Object":"AWSLogs/111122223333/CloudTrail/us-east-1/2026/03/02/111122223333_CloudTrail_us-east-1_20260302T0000Z_{d:04}{i:012}.json.gz","hashValue":"{:064x}","hashAlgorithm":"SHA-256"}}"#,
+                    u64::from(d) * 10_000 + u64::from(i)
+                )
+            })
+            .collect();
+        let doc = format!(
+            r#"{{"awsAccountId":"111122223333","digestStartTime":"{end}","digestEndTime":"{end}","digestS3Bucket":"b","digestS3Object":"AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2026/03/02/111122223333_CloudTrail-Digest_us-east-1_t_us-east-1_{stamp}.json.gz","digestPublicKeyFingerprint":"00","digestSignatureAlgorithm":"SHA256withRSA","previousDigestS3Bucket":null,"previousDigestS3Object":null,"previousDigestHashValue":null,"previousDigestHashAlgorithm":null,"previousDigestSignature":null,"logFiles":[{}]}}"#,
+            logs.join(",")
+        );
+        let file = std::fs::File::create(dir.join(format!(
+            "111122223333_CloudTrail-Digest_us-east-1_t_us-east-1_{stamp}.json.gz"
+        )))
+        .unwrap();
+        let mut gz = flate2::write::GzEncoder::new(file, flate2::Compression::fast());
+        gz.write_all(doc.as_bytes()).unwrap();
+        gz.finish().unwrap();
+    }
+    let out = tmp.path().join("out");
+    let (code, peak) = peak_rss(&[
+        "verify",
+        root.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ]);
+    eprintln!("verify, 1 M listed files: peak RSS {} MiB", peak >> 20);
+    assert_eq!(code, 4);
+    let text = std::fs::read_to_string(out.join("verify.csv")).unwrap();
+    let missing = text
+        .lines()
+        .filter(|l| l.contains(",log,") && l.contains(",missing,"))
+        .count();
+    assert_eq!(missing, 1_000_000);
+    assert!(peak < HEAVY_LIMIT, "peak RSS {} MiB", peak >> 20);
+}
