@@ -135,14 +135,15 @@ pub struct ScanArgs {
     #[arg(long, short = 'j', value_name = "N", value_parser = parse_threads)]
     pub threads: Option<NonZeroUsize>,
 
-    /// Output formats, comma-separated or repeated: csv (the six reports), xlsx (report.xlsx,
-    /// the same tables with types kept), jsonl (events.jsonl, each event with its record),
-    /// timesketch (timesketch.jsonl).
+    /// Output formats, comma-separated or repeated: csv (the six reports), html (report.html:
+    /// findings, a timeline by user and the tables in one self-contained page), xlsx
+    /// (report.xlsx, the same tables with types kept), jsonl (events.jsonl, each event with
+    /// its record), timesketch (timesketch.jsonl). Only the formats named are written.
     #[arg(
         long = "format",
         value_name = "LIST",
         value_delimiter = ',',
-        default_value = "csv"
+        default_value = "csv,html"
     )]
     pub formats: Vec<Format>,
 

@@ -174,6 +174,34 @@ impl Selection {
                 .any(|u| *u == e.actor.name || *u == e.target)
     }
 
+    /// The selection in words (for the HTML report).
+    pub fn describe(&self) -> String {
+        let mut parts = vec![match &self.events {
+            EventSet::All => "every API call".to_owned(),
+            EventSet::Only(specs) => specs
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
+        }];
+        if let Some(t) = self.since {
+            parts.push(format!("from {}", crate::event::time::format(&t)));
+        }
+        if let Some(t) = self.until {
+            parts.push(format!("before {}", crate::event::time::format(&t)));
+        }
+        for (what, list) in [
+            ("accounts", &self.accounts),
+            ("regions", &self.regions),
+            ("users", &self.users),
+        ] {
+            if !list.is_empty() {
+                parts.push(format!("{what} {}", list.join(", ")));
+            }
+        }
+        parts.join("; ")
+    }
+
     /// Whether `EnableMFADevice` links must be collected.
     pub fn needs_mfa_links(&self) -> bool {
         match &self.events {

@@ -16,6 +16,7 @@ use crate::cancel::Cancel;
 use crate::config::Config;
 use crate::discover::{self, InputFile};
 use crate::error::Error;
+use crate::findings::history::Histories;
 use crate::findings::{self, Calls, Finding};
 use crate::integrity::{self, Evidence};
 use crate::known;
@@ -24,7 +25,8 @@ use crate::progress::Progress;
 use crate::report::digest::FileDigest;
 use crate::report::run_record::{COMMIT, ReportFile, RunRecord};
 use crate::report::timesketch::{self, Tag};
-use crate::report::{self, Formats, Table, jsonl, workbook};
+use crate::report::{self, Formats, Table, html, jsonl, workbook};
+use crate::scan::file::Status as FileStatus;
 use crate::scan::{Reading, Scanner};
 use crate::spill::{Sorter, SpillDir};
 use crate::summary::Summary;
@@ -73,6 +75,7 @@ pub fn run(config: &Config, cancel: &Cancel) -> Result<Summary, Error> {
     let mut summary = Summary::default();
     let mut batch: Vec<InputFile> = Vec::with_capacity(config.file_batch);
     let mut first = 0u32;
+    let mut page_inputs = html::gather::Inputs::default();
     // With --verify, each file's hash or digest goes to the integrity check as it is read.
     let evidence = config.integrity.as_ref().map(|_| Evidence::new(&spill));
     let reading = Reading {
@@ -101,6 +104,9 @@ pub fn run(config: &Config, cancel: &Cancel) -> Result<Summary, Error> {
         let reports = pool.install(|| scanner.scan_all(&batch, first, &reading));
         cancel.check()?;
         for (file, r) in batch.iter().zip(reports) {
+            if matches!(r.status, FileStatus::Partial | FileStatus::Unreadable) {
+                page_inputs.add(&file.display, r.status.as_str(), &r.error);
+            }
             report::problems::rows(&mut problems_table, file, &r)?;
             summary.add_file(file, &r);
             manifest_rows.push(report::manifest::Row::file(file, &r))?;
@@ -108,6 +114,7 @@ pub fn run(config: &Config, cancel: &Cancel) -> Result<Summary, Error> {
         first += batch.len() as u32;
     }
     while let Some(w) = found.next_problem()? {
+        page_inputs.add(&w.display, "unreadable", &w.message);
         summary.add_walk_problem(&w);
         manifest_rows.push(report::manifest::Row::walk(&w))?;
     }
@@ -191,9 +198,20 @@ pub fn run(config: &Config, cancel: &Cancel) -> Result<Summary, Error> {
     } else {
         None
     };
+    let mut page_events = formats.html.then(html::gather::Events::default);
     let (streamed, listed) = pool.install(|| {
         rayon::join(
-            || stream_events(events, events_table, json_lines, &names, &spill, &formats),
+            || {
+                stream_events(
+                    events,
+                    events_table,
+                    json_lines,
+                    &names,
+                    &spill,
+                    &formats,
+                    page_events.as_mut(),
+                )
+            },
             || {
                 manifest_rows.finish().and_then(|rows| {
                     report::manifest::write(manifest_table, rows, tallies, integrity)
@@ -215,40 +233,64 @@ pub fn run(config: &Config, cancel: &Cancel) -> Result<Summary, Error> {
     let histories = pool.install(|| calls.finish())?;
     progress.phase("writing timelines and findings");
     let want_tags = formats.timesketch;
-    let (people, found_findings) = pool.install(|| {
-        rayon::join(
-            || {
-                entries.finish().and_then(|entries| {
-                    report::timeline::write(
-                        timeline_table,
-                        users_table,
-                        entries,
-                        histories.for_users,
-                        &names,
-                        &mut report::timeline::Nobody,
-                    )
-                })
-            },
-            || -> Result<_, Error> {
-                let found = findings::run(
-                    histories.members,
-                    histories.for_rules,
-                    config.findings,
-                    &spill,
-                )?;
-                let mut tags = TagWatcher {
-                    tags: want_tags.then(|| Sorter::new(&spill, timesketch::tag_order)),
-                };
-                let (tally, digest) =
-                    report::findings::write(findings_table, found, &spill, &mut tags)?;
-                let top = tally.per_rule();
-                let flagged = tally.top_users(5)?;
-                Ok((top, flagged, digest, tags.tags))
-            },
-        )
-    });
-    let people = people?;
-    let (per_rule, flagged, findings_digest, tags) = found_findings?;
+    let Histories {
+        members,
+        for_rules,
+        for_users,
+    } = histories;
+    let findings_pass = || -> Result<FindingsDone<'_>, Error> {
+        let found = findings::run(members, for_rules, config.findings, &spill)?;
+        let mut watch = FindingsWatcher {
+            tags: want_tags.then(|| Sorter::new(&spill, timesketch::tag_order)),
+            page: formats.html.then(html::gather::Findings::default),
+        };
+        let (tally, digest) = report::findings::write(findings_table, found, &spill, &mut watch)?;
+        let per_rule = tally.per_rule();
+        let flagged = tally.top_users(html::gather::MAX_FLAGGED_LANES.max(TOP_USERS))?;
+        Ok(FindingsDone {
+            per_rule,
+            flagged,
+            digest,
+            tags: watch.tags,
+            page: watch.page,
+        })
+    };
+    let timeline_pass = |watcher: &mut dyn report::timeline::Watcher| {
+        entries.finish().and_then(|entries| {
+            report::timeline::write(
+                timeline_table,
+                users_table,
+                entries,
+                for_users,
+                &names,
+                watcher,
+            )
+        })
+    };
+    // The page's lanes need the flagged users: with it, the findings come first.
+    let (people, done, lanes) = if formats.html {
+        let done = pool.install(findings_pass)?;
+        let keep = done.page.as_ref().map(html::Page::keep).unwrap_or_default();
+        let mut lanes = html::gather::Lanes::new(&done.flagged, keep);
+        let people = pool.install(|| timeline_pass(&mut lanes))?;
+        lanes.finish();
+        (people, done, Some(lanes))
+    } else {
+        let (people, done) = pool.install(|| {
+            rayon::join(
+                || timeline_pass(&mut report::timeline::Nobody),
+                findings_pass,
+            )
+        });
+        (people?, done?, None)
+    };
+    let FindingsDone {
+        per_rule,
+        flagged,
+        digest: findings_digest,
+        tags,
+        page: page_findings,
+    } = done;
     digests.extend(people.digests.iter().cloned());
     digests.extend(findings_digest);
 
@@ -284,15 +326,56 @@ pub fn run(config: &Config, cancel: &Cancel) -> Result<Summary, Error> {
     summary.users = people.users;
     summary.accounts = people.accounts;
     summary.threads = config.threads;
+    let per_rule_page = per_rule.clone();
     summary.rules = per_rule
         .into_iter()
         .map(|(id, s, n)| (id.to_owned(), s.as_str().to_owned(), n))
         .collect();
     summary.top_users = flagged
-        .into_iter()
+        .iter()
+        .take(TOP_USERS)
+        .cloned()
         .map(|f| (f.account, f.user, f.findings, f.worst.as_str().to_owned()))
         .collect();
     unmatched_names(config, &mut summary);
+    if let (Some(lanes), Some(findings), Some(events)) = (lanes, page_findings, page_events) {
+        progress.phase("writing the HTML report");
+        let page = html::Page {
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            commit: COMMIT.to_owned(),
+            command: html::command_for_page(&config.command),
+            inputs: config
+                .paths
+                .iter()
+                .map(|p| discover::display_path(p))
+                .collect(),
+            selection: config.selection.describe(),
+            coverage: html::Coverage {
+                files: summary.files as u64,
+                bytes: summary.bytes,
+                records: summary.records,
+                ok: summary.ok as u64,
+                partial: summary.partial as u64,
+                unreadable: summary.unreadable as u64,
+                skipped: summary.skipped as u64,
+                reported: summary.reported,
+                duplicates: summary.duplicates,
+                conflicts: summary.conflicts,
+            },
+            inputs_incomplete: page_inputs,
+            events,
+            findings,
+            per_rule: per_rule_page,
+            users: lanes.users(),
+            total_users: lanes.total_users,
+            lanes: lanes.lanes(),
+            integrity: summary
+                .integrity
+                .as_ref()
+                .map(|(v, keys)| v.describe(*keys)),
+        };
+        digests.push(html::write(&mut out, &page)?);
+    }
     summary.manifest = discover::display_path(&out.path().join(report::manifest::NAME));
     let order = |name: &str| crate::outdir::REPORT_NAMES.iter().position(|n| *n == name);
     digests.sort_by_key(|(name, _)| order(name));
@@ -375,18 +458,35 @@ impl report::verify::Watcher for Statuses<'_> {
     }
 }
 
-/// Pushes the tags of the Timesketch export as findings are written.
-struct TagWatcher<'d> {
+/// The most flagged users the summary names.
+const TOP_USERS: usize = 5;
+
+/// What the findings pass leaves.
+struct FindingsDone<'d> {
+    per_rule: Vec<(&'static str, findings::Severity, usize)>,
+    /// The most flagged users, most findings first.
+    flagged: Vec<report::findings::Flagged>,
+    digest: Option<(String, FileDigest)>,
     tags: Option<Sorter<'d, Tag>>,
+    page: Option<html::gather::Findings>,
 }
 
-impl report::findings::Watcher for TagWatcher<'_> {
+/// Sees the findings as they are written: the tags of the Timesketch export, the page's.
+struct FindingsWatcher<'d> {
+    tags: Option<Sorter<'d, Tag>>,
+    page: Option<html::gather::Findings>,
+}
+
+impl report::findings::Watcher for FindingsWatcher<'_> {
     fn finding(&mut self, f: &Finding) -> Result<(), Error> {
         if let Some(tags) = self.tags.as_mut() {
             tags.push(Tag {
                 seq: f.reported.seq,
                 rule: f.rule().id().to_owned(),
             })?;
+        }
+        if let Some(page) = self.page.as_mut() {
+            page.add(f);
         }
         Ok(())
     }
@@ -412,6 +512,7 @@ fn stream_events<'d>(
     names: &[String],
     spill: &'d SpillDir,
     formats: &Formats,
+    mut page: Option<&mut html::gather::Events>,
 ) -> Result<Streamed<'d>, Error> {
     let columns: std::collections::HashMap<&str, usize> = names
         .iter()
@@ -428,6 +529,9 @@ fn stream_events<'d>(
         report::events::row(&mut table, &r)?;
         if let Some(j) = json_lines.as_mut() {
             j.event(&r)?;
+        }
+        if let Some(p) = page.as_mut() {
+            p.add(&r);
         }
         if let Some(&i) = columns.get(r.event.name.as_str()) {
             per_name[i] += 1;

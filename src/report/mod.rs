@@ -14,6 +14,7 @@ pub mod cell;
 pub mod digest;
 pub mod events;
 pub mod findings;
+pub mod html;
 pub mod jsonl;
 pub mod manifest;
 pub mod problems;
@@ -38,6 +39,8 @@ pub enum Format {
     Jsonl,
     /// timesketch.jsonl: one line per event for Timesketch.
     Timesketch,
+    /// report.html: findings, a timeline by user and the tables, in one self-contained page.
+    Html,
 }
 
 /// The formats a run writes.
@@ -47,6 +50,7 @@ pub struct Formats {
     pub xlsx: bool,
     pub jsonl: bool,
     pub timesketch: bool,
+    pub html: bool,
 }
 
 impl Formats {
@@ -58,6 +62,7 @@ impl Formats {
                 Format::Xlsx => f.xlsx = true,
                 Format::Jsonl => f.jsonl = true,
                 Format::Timesketch => f.timesketch = true,
+                Format::Html => f.html = true,
             }
         }
         f

@@ -9,7 +9,8 @@ use std::process::Command;
 
 use tempfile::TempDir;
 
-/// The reports every scan writes.
+/// The CSV reports every scan writes (besides run.json, and report.html unless `--format`
+/// leaves it out; the page names the build, so it is checked by parsing, in html.rs).
 pub const REPORTS: [&str; 6] = [
     "events.csv",
     "timeline.csv",

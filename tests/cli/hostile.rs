@@ -207,6 +207,7 @@ fn two_runs_into_one_directory_give_one_whole_set_and_a_clear_refusal() {
             "findings.csv",
             "manifest.csv",
             "problems.csv",
+            "report.html",
             "run.json",
             "timeline.csv",
             "users.csv"

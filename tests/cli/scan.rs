@@ -59,7 +59,7 @@ fn assert_only_reports(out: &std::path::Path) {
         .collect();
     left.sort();
     let mut reports = REPORTS.map(String::from).to_vec();
-    reports.push("run.json".into());
+    reports.extend(["run.json".into(), "report.html".into()]);
     reports.sort();
     assert_eq!(left, reports);
 }
