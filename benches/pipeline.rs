@@ -20,6 +20,7 @@ fn body() -> String {
     let spec = BenchSpec {
         json_bytes: 0,
         records_per_file: 415,
+        shape: trailsift_tools::bench::Shape::Uniform,
         credential_share: 0.002,
         seed: 1,
     };

@@ -21,7 +21,7 @@ mb="${1:-2100}"
 rounds="${2:-5}"
 work="${3:-bench-out}"
 threads="$(nproc)"
-dump="$work/dump-${mb}mb"
+dump="$work/dump-uniform-${mb}mb"
 signed="$work/signed-${mb}mb"
 
 cargo build --quiet --release --locked --bin trailsift --example bare_decompress
@@ -30,7 +30,7 @@ mkdir -p "$work"
 if [ ! -f "$dump.stats" ]; then
     rm -rf "$dump"
     echo "generating a ${mb} MB dump in $dump ..."
-    target/release/gen-bench-dump "$dump" --mb "$mb" | tee "$dump.stats"
+    target/release/gen-bench-dump "$dump" --mb "$mb" --shape uniform | tee "$dump.stats"
 fi
 if [ ! -f "$signed/signed.stats" ]; then
     rm -rf "$signed"

@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # Macro benchmark: trailsift against bare parallel decompression of the same files, in one run.
 #
-#   scripts/bench.sh [JSON_MB] [ROUNDS] [WORKDIR]      (defaults: 2100 MB, 5 rounds, bench-out)
+#   scripts/bench.sh [--shape SHAPE] [JSON_MB] [ROUNDS] [WORKDIR]
+#                    (defaults: skewed, 2100 MB, 5 rounds, bench-out)
 #
-# Generates (once) a realistic dump with the repository's own generator: ~415 records of ~1.5 KB
-# per delivered file, a compression ratio of ~7.6, 0.2 % of records the five credential events.
+# Generates (once per shape and size) a realistic dump with the repository's own generator:
+# records of ~1.5 KB, a compression ratio of ~7.6, 0.2 % of records the five credential events,
+# file sizes of SHAPE (tools/src/bench.rs): `skewed` (log-normal, a heavy us-east-1, a quarter
+# of the files a record or two: the largest quarter of the files holds ~75 % of the bytes),
+# `uniform` (415 records per file), `huge-file` (one file holds half the records, the rest
+# small), `tiny-files` (one to three records per file).
 # Then, in interleaved rounds so that a noisy, shared machine slows every contender alike, it
 # times:
 #   bare   - libdeflate decompression of every file on N threads, nothing else
@@ -13,15 +18,21 @@
 #   scan1  - the same on 1 thread, and bare1, for the scaling
 # and reports medians, MB/s of JSON, the ratio scan/bare (wall clock, and CPU time, which a
 # busy neighbour on a shared machine disturbs less), the 1 -> N thread speed-up and the peak
-# resident memory of trailsift (from /usr/bin/time, or getrusage when it is missing).
+# resident memory of trailsift (from /usr/bin/time, or getrusage when it is missing), and the
+# time each thread was busy reading (bare: its own count; trailsift: run.json's `timing`).
+# When Python can import duckdb (pip install duckdb), it also times DuckDB reading the same
+# files, unnesting the records and keeping the same five events (2 threads; BENCH_DUCKDB=0
+# skips it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+shape=skewed
+if [ "${1:-}" = "--shape" ]; then shape="$2"; shift 2; fi
 mb="${1:-2100}"
 rounds="${2:-5}"
 work="${3:-bench-out}"
 threads="$(nproc)"
-dump="$work/dump-${mb}mb"
+dump="$work/dump-$shape-${mb}mb"
 
 cargo build --quiet --release --locked --bin trailsift --example bare_decompress
 cargo build --quiet --release --locked -p trailsift-tools --bin gen-bench-dump
@@ -29,7 +40,7 @@ mkdir -p "$work"
 if [ ! -f "$dump.stats" ]; then
     rm -rf "$dump"
     echo "generating a ${mb} MB dump in $dump ..."
-    target/release/gen-bench-dump "$dump" --mb "$mb" | tee "$dump.stats"
+    target/release/gen-bench-dump "$dump" --mb "$mb" --shape "$shape" | tee "$dump.stats"
 fi
 
 json_bytes="$(sed -n 's/.*json_bytes=\([0-9]*\).*/\1/p' "$dump.stats")"
@@ -55,6 +66,26 @@ scan() { # threads (the previous run's reports are removed before the clock star
     target/release/trailsift scan "$dump" --out "$work/report" --quiet --threads "$1"
 }
 
+duck=""
+if [ "${BENCH_DUCKDB:-1}" = 1 ] && python3 -c 'import duckdb' 2>/dev/null; then duck=1; fi
+duckdb_filter() {
+    python3 - "$dump" "$threads" <<'PY'
+import sys, duckdb
+con = duckdb.connect()
+con.execute(f"SET threads = {int(sys.argv[2])}")
+n = con.execute(f"""
+    SELECT count(*) FROM (
+        SELECT unnest(Records, max_depth := 2) FROM read_json('{sys.argv[1]}/**/*.json.gz',
+            columns = {{'Records': 'STRUCT(eventSource VARCHAR, eventName VARCHAR, eventTime VARCHAR,
+                        eventID VARCHAR, userIdentity JSON, requestParameters JSON)[]'}},
+            maximum_object_size = 1073741824)
+    ) WHERE eventSource = 'iam.amazonaws.com' AND eventName IN ('EnableMFADevice',
+        'ResyncMFADevice', 'CreateVirtualMFADevice', 'ChangePassword', 'UpdateAccessKey')
+""").fetchone()[0]
+print(n)
+PY
+}
+
 for round in $(seq "$rounds"); do
     echo "round $round/$rounds"
     run bare target/release/examples/bare_decompress "$dump" --threads "$threads"
@@ -63,6 +94,7 @@ for round in $(seq "$rounds"); do
     run bare1 target/release/examples/bare_decompress "$dump" --threads 1
     rm -rf "$work/report"
     run scan1 scan 1
+    if [ -n "$duck" ]; then run duck duckdb_filter; fi
 done
 
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{v[NR]=$1} END {print (NR%2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2)}'; }
@@ -86,6 +118,8 @@ else
         target/release/trailsift scan "$dump" --out "$work/report" --quiet --threads "$threads")"
 fi
 events="$(($(wc -l < "$work/report/events.csv") - 1))"
+scan_busy="$(python3 -c 'import json,sys; t=json.load(open(sys.argv[1]))["timing"]; print(", ".join("%.2f" % s for s in t["thread_busy_seconds"]), "s of", "%.2f" % t["reading_seconds"], "s reading")' "$work/report/run.json")"
+bare_busy="$(target/release/examples/bare_decompress "$dump" --threads "$threads" | sed -n 's/.*wall_s=\([0-9.]*\).*busy_s=\(.*\)/\2 s of \1 s/p' | sed 's/,/ s, /g')"
 
 calc() { awk "BEGIN {printf \"%.2f\", $1}"; }
 mbs() { awk -v b="$json_bytes" -v t="$1" 'BEGIN {printf "%d", b / 1000000 / t}'; }
@@ -104,3 +138,9 @@ printf 'CPU time (user + system), %s threads: bare %.2f s, trailsift %.2f s, rat
     "$threads" "$cpu_bare" "$cpu_scan" "$(calc "$cpu_scan / $cpu_bare")"
 printf 'scaling 1 -> %s threads: trailsift x%s, bare x%s\n' "$threads" "$(calc "$scan1 / $scan_t")" "$(calc "$bare1 / $bare")"
 printf 'peak RSS of trailsift (%s threads): %s MiB\n' "$threads" "$((peak_kb / 1024))"
+printf 'busy per thread: bare %s; trailsift %s\n' "$bare_busy" "$scan_busy"
+if [ -n "$duck" ]; then
+    duck_t="$(echo "${times[duck]}" | median)"
+    printf 'DuckDB read_json + unnest + filter (%s threads): %.3f s, ratio to trailsift %s\n' \
+        "$threads" "$duck_t" "$(calc "$duck_t / $scan_t")"
+fi

@@ -23,7 +23,7 @@ use crate::known;
 use crate::outdir::OutputDir;
 use crate::progress::Progress;
 use crate::report::digest::FileDigest;
-use crate::report::run_record::{COMMIT, ReportFile, RunRecord};
+use crate::report::run_record::{COMMIT, ReportFile, RunRecord, Timing};
 use crate::report::timesketch::{self, Tag};
 use crate::report::{self, Formats, Table, html, jsonl, workbook};
 use crate::scan::file::Status as FileStatus;
@@ -95,6 +95,7 @@ pub fn run(config: &Config, cancel: &Cancel) -> Result<Summary, Error> {
         evidence.is_some(),
         cancel,
     );
+    let reading_started = std::time::Instant::now();
     loop {
         batch.clear();
         found.next_files(&mut batch, config.file_batch)?;
@@ -118,6 +119,7 @@ pub fn run(config: &Config, cancel: &Cancel) -> Result<Summary, Error> {
         summary.add_walk_problem(&w);
         manifest_rows.push(report::manifest::Row::walk(&w))?;
     }
+    let timing = Timing::new(reading_started.elapsed(), scanner.busy_seconds());
     drop(scanner);
     let mut digests: Vec<(String, FileDigest)> = Vec::new();
     digests.extend(problems_table.close()?);
@@ -400,6 +402,7 @@ pub fn run(config: &Config, cancel: &Cancel) -> Result<Summary, Error> {
         started: started_text,
         finished: crate::event::time::format(&chrono::Utc::now()),
         threads: config.threads,
+        timing,
         counts: summary.counts(),
         exit_status: summary.exit_status(),
         reports: digests

@@ -9,8 +9,6 @@ use std::fmt;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use rayon::prelude::*;
-
 use crate::cancel::Cancel;
 use crate::config::VerifyConfig;
 use crate::discover::{self, InputFile};
@@ -21,8 +19,9 @@ use crate::integrity::{self, Evidence, Kind, Verdict};
 use crate::outdir::OutputDir;
 use crate::progress::Progress;
 use crate::report::digest::FileDigest;
-use crate::report::run_record::{COMMIT, ReportFile, RunRecord};
+use crate::report::run_record::{COMMIT, ReportFile, RunRecord, Timing};
 use crate::report::{self, Table, Targets};
+use crate::scan::queue;
 use crate::spill::SpillDir;
 use crate::terminal::escape;
 
@@ -118,6 +117,8 @@ pub fn run(config: &VerifyConfig, cancel: &Cancel) -> Result<VerifySummary, Erro
         threads: config.threads,
         ..VerifySummary::default()
     };
+    let busy = queue::Busy::new(config.threads);
+    let reading_started = Instant::now();
     let mut batch: Vec<InputFile> = Vec::with_capacity(BATCH);
     loop {
         batch.clear();
@@ -125,16 +126,13 @@ pub fn run(config: &VerifyConfig, cancel: &Cancel) -> Result<VerifySummary, Erro
         if batch.is_empty() {
             break;
         }
-        let mut order: Vec<usize> = (0..batch.len()).collect();
-        order.sort_by_key(|&i| std::cmp::Reverse(batch[i].size));
+        let sizes: Vec<u64> = batch.iter().map(|f| f.size).collect();
         pool.install(|| {
-            order.par_iter().for_each(|&i| {
+            queue::largest_first(&sizes, &readers, &busy, |reader, i| {
                 if cancel.is_set() {
                     return;
                 }
-                let slot = rayon::current_thread_index().unwrap_or(0) % readers.len();
-                let mut reader = readers[slot].lock().unwrap_or_else(|p| p.into_inner());
-                read_one(&mut reader, &batch[i], &evidence);
+                read_one(reader, &batch[i], &evidence);
                 progress.file_done(batch[i].size);
             })
         });
@@ -143,6 +141,7 @@ pub fn run(config: &VerifyConfig, cancel: &Cancel) -> Result<VerifySummary, Erro
         summary.bytes += batch.iter().map(|f| f.size).sum::<u64>();
     }
     drop(readers);
+    let timing = Timing::new(reading_started.elapsed(), busy.seconds());
     progress.phase("checking the chains");
     let outcome = pool.install(|| {
         integrity::check(
@@ -188,6 +187,7 @@ pub fn run(config: &VerifyConfig, cancel: &Cancel) -> Result<VerifySummary, Erro
         started: started_text,
         finished: crate::event::time::format(&chrono::Utc::now()),
         threads: config.threads,
+        timing,
         counts: counts(&summary),
         exit_status: summary.exit_status(),
         reports: digests.iter().map(|(n, d)| ReportFile::new(n, d)).collect(),

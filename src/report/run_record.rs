@@ -40,10 +40,33 @@ pub struct RunRecord {
     pub started: String,
     pub finished: String,
     pub threads: usize,
+    /// Where the time went (the only fields besides `started` and `finished` that change
+    /// from run to run).
+    pub timing: Timing,
     /// Counts, in the order the summary gives them (names are the keys).
     pub counts: serde_json::Map<String, serde_json::Value>,
     pub exit_status: u8,
     pub reports: Vec<ReportFile>,
+}
+
+/// Seconds spent reading the inputs.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Timing {
+    /// From the first file started to the last one finished (wall clock).
+    pub reading_seconds: f64,
+    /// Time each thread spent on files within that; a thread far below the wall clock
+    /// waited for work.
+    pub thread_busy_seconds: Vec<f64>,
+}
+
+impl Timing {
+    pub fn new(reading: std::time::Duration, busy: Vec<f64>) -> Timing {
+        let round = |s: f64| (s * 1000.0).round() / 1000.0;
+        Timing {
+            reading_seconds: round(reading.as_secs_f64()),
+            thread_busy_seconds: busy.into_iter().map(round).collect(),
+        }
+    }
 }
 
 impl RunRecord {

@@ -1,15 +1,15 @@
 //! Scanning: input files read in parallel, a batch at a time, results gathered in input order.
 //!
 //! Each worker thread owns its buffers ([`file::Worker`]), kept for the whole run (a fresh
-//! buffer is fresh memory the system must clear). Large files start first so the threads
-//! finish together; the results are put back in the sorted input order, so the output never
-//! depends on the number of threads or on scheduling.
+//! buffer is fresh memory the system must clear). Files are handed out one at a time, large
+//! ones first, to whichever thread is free ([`queue`]), so the threads finish together; the
+//! results are put back in the sorted input order, so the output never depends on the number
+//! of threads or on scheduling.
 
 pub mod file;
+pub mod queue;
 
 use std::sync::Mutex;
-
-use rayon::prelude::*;
 
 use crate::cancel::Cancel;
 use crate::discover::InputFile;
@@ -34,6 +34,7 @@ pub struct Reading<'a, 'e, C: Collect + Sync> {
 /// The workers of a run, one per thread of its pool.
 pub struct Scanner<'s> {
     workers: Vec<Mutex<Worker<'s>>>,
+    busy: queue::Busy,
 }
 
 impl<'s> Scanner<'s> {
@@ -56,7 +57,15 @@ impl<'s> Scanner<'s> {
                 )
             })
             .collect();
-        Scanner { workers }
+        Scanner {
+            workers,
+            busy: queue::Busy::new(threads),
+        }
+    }
+
+    /// Seconds each thread spent reading files so far.
+    pub fn busy_seconds(&self) -> Vec<f64> {
+        self.busy.seconds()
     }
 
     /// Scans `files` on the current rayon pool, numbering them from `first`. The selected
@@ -68,24 +77,15 @@ impl<'s> Scanner<'s> {
         first: u32,
         how: &Reading<'_, '_, C>,
     ) -> Vec<FileReport> {
-        let mut order: Vec<usize> = (0..files.len()).collect();
-        order.sort_by_key(|&i| std::cmp::Reverse(files[i].size));
-        let mut reports: Vec<FileReport> = order
-            .par_iter()
-            .map(|&i| {
-                let index = first + i as u32;
-                if how.cancel.is_set() {
-                    return FileReport::empty(index, files[i].size);
-                }
-                // Each thread has its worker (a thread outside the pool takes the first).
-                let slot = rayon::current_thread_index().unwrap_or(0) % self.workers.len();
-                let mut worker = self.workers[slot].lock().unwrap_or_else(|p| p.into_inner());
-                let report = worker.scan_with(index, &files[i], how.collect, how.evidence);
-                how.progress.file_done(files[i].size);
-                report
-            })
-            .collect();
-        reports.sort_by_key(|r| r.file);
-        reports
+        let sizes: Vec<u64> = files.iter().map(|f| f.size).collect();
+        queue::largest_first(&sizes, &self.workers, &self.busy, |worker, i| {
+            let index = first + i as u32;
+            if how.cancel.is_set() {
+                return FileReport::empty(index, files[i].size);
+            }
+            let report = worker.scan_with(index, &files[i], how.collect, how.evidence);
+            how.progress.file_done(files[i].size);
+            report
+        })
     }
 }

@@ -1,8 +1,9 @@
-//! Generates the macro-benchmark dump: `gen-bench-dump <DIR> [--mb N] [--seed S]`.
+//! Generates the macro-benchmark dump:
+//! `gen-bench-dump <DIR> [--mb N] [--shape uniform|skewed|huge-file|tiny-files] [--seed S]`.
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
-use trailsift_tools::bench::{BenchSpec, generate};
+use trailsift_tools::bench::{BenchSpec, Shape, generate};
 
 fn main() -> Result<()> {
     let mut args = std::env::args().skip(1);
@@ -10,18 +11,22 @@ fn main() -> Result<()> {
     let mut spec = BenchSpec {
         json_bytes: 2100 << 20,
         records_per_file: 415,
+        shape: Shape::Skewed,
         credential_share: 0.002,
         seed: 1,
     };
     while let Some(a) = args.next() {
         match a.as_str() {
             "--mb" => spec.json_bytes = args.next().context("--mb N")?.parse::<u64>()? << 20,
+            "--shape" => spec.shape = args.next().context("--shape NAME")?.parse()?,
             "--seed" => spec.seed = args.next().context("--seed S")?.parse()?,
             "--records-per-file" => {
                 spec.records_per_file = args.next().context("--records-per-file N")?.parse()?
             }
             _ if dir.is_none() && !a.starts_with('-') => dir = Some(PathBuf::from(a)),
-            _ => bail!("usage: gen-bench-dump <DIR> [--mb N] [--seed S] [--records-per-file N]"),
+            _ => bail!(
+                "usage: gen-bench-dump <DIR> [--mb N] [--shape uniform|skewed|huge-file|tiny-files] [--seed S] [--records-per-file N]"
+            ),
         }
     }
     let dir = dir.context("usage: gen-bench-dump <DIR> [--mb N] [--seed S]")?;
