@@ -362,6 +362,7 @@ fn events(page: &Page) -> Markup {
                 } @else {
                     "In time order."
                 }
+                " Values longer than " (gather::MAX_VALUE) " characters are cut."
             }
             input.filter type="search" data-table="events-table" placeholder="filter events" aria-label="filter events";
             div.scroll {
