@@ -3,13 +3,15 @@
 //! reports written, so the screen is never blank.
 
 use std::io::IsTerminal;
-use std::time::Duration;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-/// Progress of a run.
+/// Progress of a run. Whether drawn or not, it notes when each phase began, for run.json.
 pub struct Progress {
     bar: ProgressBar,
+    phases: Mutex<Vec<(&'static str, Instant)>>,
 }
 
 impl Progress {
@@ -27,14 +29,19 @@ impl Progress {
         } else {
             ProgressBar::hidden()
         };
-        Progress { bar }
+        Progress::with_bar(bar)
+    }
+
+    fn with_bar(bar: ProgressBar) -> Progress {
+        Progress {
+            bar,
+            phases: Mutex::new(vec![("reading", Instant::now())]),
+        }
     }
 
     /// A progress that shows nothing.
     pub fn hidden() -> Progress {
-        Progress {
-            bar: ProgressBar::hidden(),
-        }
+        Progress::with_bar(ProgressBar::hidden())
     }
 
     pub fn file_done(&self, bytes: u64) {
@@ -43,6 +50,9 @@ impl Progress {
 
     /// Reading is over: from now on a spinner with what is being done.
     pub fn phase(&self, what: &'static str) {
+        if let Ok(mut phases) = self.phases.lock() {
+            phases.push((what, Instant::now()));
+        }
         if self.bar.is_hidden() {
             return;
         }
@@ -54,6 +64,21 @@ impl Progress {
         self.bar.enable_steady_tick(Duration::from_millis(120));
     }
 
+    /// Each phase so far (reading first) and how long it took, in the order they came.
+    pub fn phases(&self) -> Vec<(&'static str, Duration)> {
+        let now = Instant::now();
+        let phases = match self.phases.lock() {
+            Ok(p) => p.clone(),
+            Err(_) => return Vec::new(),
+        };
+        let ends = phases.iter().skip(1).map(|(_, t)| *t).chain([now]);
+        phases
+            .iter()
+            .zip(ends)
+            .map(|((name, start), end)| (*name, end.saturating_duration_since(*start)))
+            .collect()
+    }
+
     pub fn finish(&self) {
         self.bar.finish_and_clear();
     }
@@ -62,5 +87,22 @@ impl Progress {
 impl Drop for Progress {
     fn drop(&mut self) {
         self.bar.finish_and_clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phases_follow_each_other_from_reading_on() {
+        let progress = Progress::hidden();
+        std::thread::sleep(Duration::from_millis(20));
+        progress.phase("sorting the events");
+        progress.phase("findings");
+        let phases = progress.phases();
+        let names: Vec<&str> = phases.iter().map(|(n, _)| *n).collect();
+        assert_eq!(names, ["reading", "sorting the events", "findings"]);
+        assert!(phases[0].1 >= Duration::from_millis(20));
     }
 }

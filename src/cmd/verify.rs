@@ -187,7 +187,7 @@ pub fn run(config: &VerifyConfig, cancel: &Cancel) -> Result<VerifySummary, Erro
         started: started_text,
         finished: crate::event::time::format(&chrono::Utc::now()),
         threads: config.threads,
-        timing,
+        timing: timing.with_phases(progress.phases()),
         counts: counts(&summary),
         exit_status: summary.exit_status(),
         reports: digests.iter().map(|(n, d)| ReportFile::new(n, d)).collect(),

@@ -57,15 +57,41 @@ pub struct Timing {
     /// Time each thread spent on files within that; a thread far below the wall clock
     /// waited for work.
     pub thread_busy_seconds: Vec<f64>,
+    /// Every phase of the run from the first file read on (reading, sorting, each report),
+    /// in order, with its wall-clock seconds.
+    pub phases: Vec<PhaseTime>,
+}
+
+/// One phase of a run and how long it took.
+#[derive(Debug, Clone, Serialize)]
+pub struct PhaseTime {
+    pub phase: &'static str,
+    pub seconds: f64,
+}
+
+fn round_ms(s: f64) -> f64 {
+    (s * 1000.0).round() / 1000.0
 }
 
 impl Timing {
     pub fn new(reading: std::time::Duration, busy: Vec<f64>) -> Timing {
-        let round = |s: f64| (s * 1000.0).round() / 1000.0;
         Timing {
-            reading_seconds: round(reading.as_secs_f64()),
-            thread_busy_seconds: busy.into_iter().map(round).collect(),
+            reading_seconds: round_ms(reading.as_secs_f64()),
+            thread_busy_seconds: busy.into_iter().map(round_ms).collect(),
+            phases: Vec::new(),
         }
+    }
+
+    /// Adds the phases (from [`crate::progress::Progress::phases`]).
+    pub fn with_phases(mut self, phases: Vec<(&'static str, std::time::Duration)>) -> Timing {
+        self.phases = phases
+            .into_iter()
+            .map(|(phase, d)| PhaseTime {
+                phase,
+                seconds: round_ms(d.as_secs_f64()),
+            })
+            .collect();
+        self
     }
 }
 

@@ -283,3 +283,33 @@ fn filters_narrow_the_events() {
         13
     );
 }
+
+#[test]
+fn run_json_times_every_phase_in_order() {
+    let run = scan(&["sample-logs"]);
+    let record: serde_json::Value = serde_json::from_str(&run.report("run.json")).unwrap();
+    let timing = &record["timing"];
+    let phases: Vec<&str> = timing["phases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["phase"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        phases,
+        [
+            "reading",
+            "sorting the events",
+            "writing the events",
+            "findings",
+            "writing timelines and findings",
+            "writing the HTML report"
+        ]
+    );
+    for p in timing["phases"].as_array().unwrap() {
+        assert!(p["seconds"].as_f64().unwrap() >= 0.0);
+    }
+    // Reading is timed from its first file; its phase began before that.
+    let reading = timing["phases"][0]["seconds"].as_f64().unwrap();
+    assert!(reading + 0.001 >= timing["reading_seconds"].as_f64().unwrap());
+}
