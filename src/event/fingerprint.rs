@@ -28,8 +28,14 @@ pub fn of_json(text: &str) -> Option<Fingerprint> {
 /// [`of_json`], also telling whether some object holds a key twice.
 fn of_json_noting(text: &str, duplicates: &mut bool) -> Option<Fingerprint> {
     let mut de = serde_json::Deserializer::from_str(text);
-    let hash = Canonical { duplicates }.deserialize(&mut de).ok()?;
+    let mut scratch = Scratch::default();
+    let hash = Canonical {
+        scratch: &mut scratch,
+    }
+    .deserialize(&mut de)
+    .ok()?;
     de.end().ok()?;
+    *duplicates = scratch.duplicates;
     Some(Fingerprint(hash))
 }
 
@@ -137,11 +143,36 @@ fn tagged(tag: Tag, bytes: &[u8]) -> u128 {
     XxHash3_128::oneshot_with_seed(tag as u64, bytes)
 }
 
+/// Buffers shared by every level of one value's hashing, so that hashing a record allocates
+/// a few times, not once per object and array. Each object or array uses the top of the stacks
+/// while it is open and gives it back when it closes (its children have given theirs back).
+#[derive(Default)]
+struct Scratch {
+    /// (key hash, value hash) of the open objects' entries.
+    entries: Vec<(u128, u128)>,
+    /// Item hashes of the open arrays.
+    items: Vec<u128>,
+    /// The bytes hashed when a container closes.
+    bytes: Vec<u8>,
+    /// Set when some object holds a key twice.
+    duplicates: bool,
+}
+
+impl Scratch {
+    /// The hash of `seed`-tagged words, as a streaming hasher fed each word in turn returns it.
+    fn hash_words(&mut self, tag: Tag, words: impl Iterator<Item = u128>) -> u128 {
+        self.bytes.clear();
+        for w in words {
+            self.bytes.extend_from_slice(&w.to_le_bytes());
+        }
+        tagged(tag, &self.bytes)
+    }
+}
+
 /// Hashes a JSON value as serde parses it: scalars by kind and value, arrays in order, objects
 /// by their entries sorted by key hash. Keys seen twice in one object are noted.
 struct Canonical<'c> {
-    /// Set when some object holds a key twice.
-    duplicates: &'c mut bool,
+    scratch: &'c mut Scratch,
 }
 
 impl<'de> DeserializeSeed<'de> for Canonical<'_> {
@@ -177,34 +208,40 @@ impl<'de> Visitor<'de> for Canonical<'_> {
         Ok(tagged(Tag::Str, v.as_bytes()))
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<u128, A::Error> {
-        let mut h = XxHash3_128::with_seed(Tag::Array as u64);
+        let scratch = self.scratch;
+        let start = scratch.items.len();
         while let Some(item) = seq.next_element_seed(Canonical {
-            duplicates: &mut *self.duplicates,
+            scratch: &mut *scratch,
         })? {
-            h.write(&item.to_le_bytes());
+            scratch.items.push(item);
         }
-        Ok(h.finish_128())
+        let items = std::mem::take(&mut scratch.items);
+        let hash = scratch.hash_words(Tag::Array, items[start..].iter().copied());
+        scratch.items = items;
+        scratch.items.truncate(start);
+        Ok(hash)
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<u128, A::Error> {
-        let mut entries: Vec<(u128, u128)> = Vec::new();
+        let scratch = self.scratch;
+        let start = scratch.entries.len();
         while let Some(key) = map.next_key_seed(Canonical {
-            duplicates: &mut *self.duplicates,
+            scratch: &mut *scratch,
         })? {
             let value = map.next_value_seed(Canonical {
-                duplicates: &mut *self.duplicates,
+                scratch: &mut *scratch,
             })?;
-            entries.push((key, value));
+            scratch.entries.push((key, value));
         }
-        entries.sort_unstable();
-        if entries.windows(2).any(|w| w[0].0 == w[1].0) {
-            *self.duplicates = true;
+        let mut entries = std::mem::take(&mut scratch.entries);
+        let own = &mut entries[start..];
+        own.sort_unstable();
+        if own.windows(2).any(|w| w[0].0 == w[1].0) {
+            scratch.duplicates = true;
         }
-        let mut h = XxHash3_128::with_seed(Tag::Object as u64);
-        for (k, v) in entries {
-            h.write(&k.to_le_bytes());
-            h.write(&v.to_le_bytes());
-        }
-        Ok(h.finish_128())
+        let hash = scratch.hash_words(Tag::Object, own.iter().flat_map(|&(k, v)| [k, v]));
+        scratch.entries = entries;
+        scratch.entries.truncate(start);
+        Ok(hash)
     }
 }
 
@@ -234,6 +271,31 @@ mod tests {
         assert_eq!(of_json(&deep), None);
         assert_eq!(of_record(&deep), of_record(&deep.clone()));
         assert_ne!(of_record(&deep).0, of_record(&deep.replace('1', "2")).0);
+    }
+
+    /// The hashes are those of the definition: a streaming xxh3 fed each entry in turn.
+    #[test]
+    fn containers_hash_as_their_words_streamed() {
+        let mut h = XxHash3_128::with_seed(Tag::Array as u64);
+        for v in [1u64, 2] {
+            h.write(&tagged(Tag::Uint, &v.to_le_bytes()).to_le_bytes());
+        }
+        let array = h.finish_128();
+        assert_eq!(of_json("[1,2]"), Some(Fingerprint(array)));
+        let mut entries = [
+            (tagged(Tag::Str, b"b"), tagged(Tag::Null, &[])),
+            (tagged(Tag::Str, b"a"), array),
+        ];
+        entries.sort_unstable();
+        let mut h = XxHash3_128::with_seed(Tag::Object as u64);
+        for (k, v) in entries {
+            h.write(&k.to_le_bytes());
+            h.write(&v.to_le_bytes());
+        }
+        assert_eq!(
+            of_json(r#"{"b":null,"a":[1,2]}"#),
+            Some(Fingerprint(h.finish_128()))
+        );
     }
 
     #[test]

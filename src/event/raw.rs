@@ -46,14 +46,35 @@ impl Odd {
 /// Things worth telling about a decoded record that is nevertheless kept.
 pub trait Noted {
     /// Appends one line per oddity below `path` (e.g. `requestParameters.userName: ...`).
-    fn notes(&self, path: &str, out: &mut Vec<String>);
+    fn notes(&self, path: &At<'_>, out: &mut Vec<String>);
 }
 
-fn join(path: &str, key: &str) -> String {
-    if path.is_empty() {
-        key.to_owned()
-    } else {
-        format!("{path}.{key}")
+/// Where a value sits in its record (`requestParameters.userName`): a chain of keys on the
+/// stack, spelled out only when there is something to say about it.
+#[derive(Debug, Clone, Copy)]
+pub struct At<'p>(Option<(&'p At<'p>, &'p str)>);
+
+impl<'p> At<'p> {
+    /// The record itself.
+    pub const ROOT: At<'static> = At(None);
+
+    /// The value under `key`.
+    pub fn key(&'p self, key: &'p str) -> At<'p> {
+        At(Some((self, key)))
+    }
+}
+
+impl fmt::Display for At<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        match self.0 {
+            None => Ok(()),
+            Some((parent, key)) => {
+                if parent.0.is_some() {
+                    write!(f, "{parent}.")?;
+                }
+                f.write_str(key)
+            }
+        }
     }
 }
 
@@ -102,7 +123,7 @@ impl<'a> Text<'a> {
 }
 
 impl Noted for Text<'_> {
-    fn notes(&self, path: &str, out: &mut Vec<String>) {
+    fn notes(&self, path: &At<'_>, out: &mut Vec<String>) {
         if let Some(odd) = self.odd {
             out.push(format!(
                 "{path}: {} where text was expected, kept as its JSON text",
@@ -348,7 +369,7 @@ impl<T> Loose<T> {
 }
 
 impl<T: Noted> Noted for Loose<T> {
-    fn notes(&self, path: &str, out: &mut Vec<String>) {
+    fn notes(&self, path: &At<'_>, out: &mut Vec<String>) {
         if let Some(odd) = self.odd {
             out.push(format!(
                 "{path}: {} where an object was expected, ignored",
@@ -420,7 +441,7 @@ impl<'a> Items<'a> {
 }
 
 impl Noted for Items<'_> {
-    fn notes(&self, path: &str, out: &mut Vec<String>) {
+    fn notes(&self, path: &At<'_>, out: &mut Vec<String>) {
         if let Some(odd) = self.odd {
             out.push(format!(
                 "{path}: {} where an array was expected, ignored",
@@ -458,7 +479,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for Items<'a> {
 pub type Raw<'a> = Option<&'a RawValue>;
 
 impl Noted for Raw<'_> {
-    fn notes(&self, _: &str, _: &mut Vec<String>) {}
+    fn notes(&self, _: &At<'_>, _: &mut Vec<String>) {}
 }
 
 /// Declares a record structure with a lenient `Deserialize`: each listed key fills its field
@@ -503,8 +524,8 @@ macro_rules! lenient_struct {
         }
 
         impl Noted for $name<'_> {
-            fn notes(&self, path: &str, out: &mut Vec<String>) {
-                $( self.$field.notes(&join(path, $key), out); )*
+            fn notes(&self, path: &At<'_>, out: &mut Vec<String>) {
+                $( self.$field.notes(&path.key($key), out); )*
             }
         }
     };
@@ -629,7 +650,7 @@ mod tests {
         assert_eq!(params.status.get(), Some("true"));
         assert!(item.response_elements.get().is_none());
         let mut notes = Vec::new();
-        item.notes("", &mut notes);
+        item.notes(&At::ROOT, &mut notes);
         assert_eq!(
             notes,
             [
@@ -688,7 +709,7 @@ mod tests {
         let item: RawItem = serde_json::from_str(r#"{"Records":{"a":1}}"#).unwrap();
         assert!(item.records.get().is_none());
         let mut notes = Vec::new();
-        item.notes("", &mut notes);
+        item.notes(&At::ROOT, &mut notes);
         assert_eq!(
             notes,
             ["Records: an object where an array was expected, ignored"]

@@ -13,7 +13,7 @@ use crate::cancel::Cancel;
 use crate::discover::{InputFile, PathKind, starts_like_data};
 use crate::event::decode::{Found, NotRecord, decode};
 use crate::event::fingerprint;
-use crate::event::raw::Noted;
+use crate::event::raw::{At, Noted};
 use crate::event::{Event, MfaLink, Origin};
 use crate::filter::{Selection, is_mfa_link};
 use crate::frame::{Damage, Ending, Flow, Framed, Framer, Options, RecordBytes, Shape, Sink};
@@ -587,7 +587,7 @@ impl RecordSink<'_, '_> {
                         event.record = Some(text.into());
                     }
                     let mut lenient: Vec<String> = repairs.iter().map(|r| r.to_string()).collect();
-                    raw.notes("", &mut lenient);
+                    raw.notes(&At::ROOT, &mut lenient);
                     if !lenient.is_empty() {
                         notes.push((index, ProblemKind::Lenient, lenient.join("; ")));
                     }
