@@ -23,6 +23,9 @@
 # When Python can import duckdb (pip install duckdb), it also times DuckDB reading the same
 # files, unnesting the records and keeping the same five events (2 threads; BENCH_DUCKDB=0
 # skips it).
+# BENCH_ALL_EVENTS=1 adds, after those rounds, interleaved rounds of `trailsift scan
+# --all-events` (every event, all reports, CSV) against DuckDB flattening the same records to a
+# 16-column CSV sorted by time (when duckdb is importable), with the peak memory of each.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -86,6 +89,33 @@ print(n)
 PY
 }
 
+duckdb_flatten() { # output CSV
+    python3 - "$dump" "$threads" "$1" <<'PY'
+import sys, duckdb
+con = duckdb.connect()
+con.execute(f"SET threads = {int(sys.argv[2])}")
+con.execute(f"""
+COPY (
+  SELECT r.eventTime AS event_time, r.eventName AS event_name, r.eventSource AS event_source,
+         r.recipientAccountId AS account, r.awsRegion AS region,
+         r.userIdentity.type AS actor_type, r.userIdentity.arn AS actor_arn,
+         r.userIdentity.accessKeyId AS actor_key, r.userIdentity.userName AS actor,
+         r.sourceIPAddress AS source_ip, r.userAgent AS user_agent,
+         r.errorCode AS error_code, r.errorMessage AS error_message,
+         r.eventID AS event_id, r.requestID AS request_id, r.requestParameters AS request_parameters
+  FROM (SELECT unnest(Records) AS r FROM read_json('{sys.argv[1]}/**/*.json.gz',
+        columns = {{'Records': 'STRUCT(eventTime VARCHAR, eventName VARCHAR, eventSource VARCHAR,
+            recipientAccountId VARCHAR, awsRegion VARCHAR,
+            userIdentity STRUCT(type VARCHAR, arn VARCHAR, accessKeyId VARCHAR, userName VARCHAR),
+            sourceIPAddress VARCHAR, userAgent VARCHAR, errorCode VARCHAR, errorMessage VARCHAR,
+            eventID VARCHAR, requestID VARCHAR, requestParameters JSON)[]'}},
+        maximum_object_size = 33554432))
+  ORDER BY event_time, event_id
+) TO '{sys.argv[3]}' (HEADER, DELIMITER ',')
+""")
+PY
+}
+
 for round in $(seq "$rounds"); do
     echo "round $round/$rounds"
     run bare target/release/examples/bare_decompress "$dump" --threads "$threads"
@@ -143,4 +173,44 @@ if [ -n "$duck" ]; then
     duck_t="$(echo "${times[duck]}" | median)"
     printf 'DuckDB read_json + unnest + filter (%s threads): %.3f s, ratio to trailsift %s\n' \
         "$threads" "$duck_t" "$(calc "$duck_t / $scan_t")"
+fi
+
+if [ "${BENCH_ALL_EVENTS:-0}" = 1 ]; then
+    peak() { # peak resident KiB of a command
+        if [ -x /usr/bin/time ]; then
+            /usr/bin/time -f '%M' "$@" 2>&1 >/dev/null | tail -1
+        else
+            python3 -c 'import resource,subprocess,sys; subprocess.run(sys.argv[1:], check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL); print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)' "$@"
+        fi
+    }
+    all_events() {
+        target/release/trailsift scan "$dump" --out "$work/report-all" --quiet --threads "$threads" --all-events --format csv
+    }
+    for round in $(seq "$rounds"); do
+        echo "all-events round $round/$rounds"
+        rm -rf "$work/report-all"
+        run all all_events
+        if [ -n "$duck" ]; then
+            rm -f "$work/duckdb-flat.csv"
+            run flat duckdb_flatten "$work/duckdb-flat.csv"
+        fi
+    done
+    all_t="$(echo "${times[all]}" | median)"
+    rm -rf "$work/report-all"
+    all_kb="$(peak target/release/trailsift scan "$dump" --out "$work/report-all" --quiet --threads "$threads" --all-events --format csv)"
+    all_rows="$(($(wc -l < "$work/report-all/events.csv") - 1))"
+    phases="$(python3 -c 'import json,sys; t=json.load(open(sys.argv[1]))["timing"]; print(", ".join("%s %.1f s" % (p["phase"], p["seconds"]) for p in t["phases"]))' "$work/report-all/run.json")"
+    printf '\n--all-events (%s threads, medians of %s rounds): %.2f s, %s events, peak RSS %s MiB\n' \
+        "$threads" "$rounds" "$all_t" "$all_rows" "$((all_kb / 1024))"
+    printf '  phases of the last run: %s\n' "$phases"
+    if [ -n "$duck" ]; then
+        flat_t="$(echo "${times[flat]}" | median)"
+        rm -f "$work/duckdb-flat.csv"
+        export dump threads
+        export -f duckdb_flatten
+        flat_kb="$(peak bash -c 'duckdb_flatten "$0"' "$work/duckdb-flat.csv")"
+        printf 'DuckDB flatten to a 16-column CSV sorted by time (%s threads): %.2f s, peak RSS %s MiB\n' \
+            "$threads" "$flat_t" "$((flat_kb / 1024))"
+        printf 'ratio trailsift --all-events / DuckDB flatten: %s\n' "$(calc "$all_t / $flat_t")"
+    fi
 fi

@@ -19,6 +19,9 @@ pub enum Error {
     NoInput(String),
     #[error("interrupted by {}: no reports written, the run's temporary files removed", signal_name(*.0))]
     Interrupted(i32),
+    /// A bug: trailsift's own bookkeeping disagrees with itself.
+    #[error("internal error, please report it: {0}")]
+    Inconsistent(String),
 }
 
 impl Error {

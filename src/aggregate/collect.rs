@@ -2,14 +2,18 @@
 //! user its device went to.
 //!
 //! Everything goes into external sorts as it arrives (from any worker thread): the events
-//! with a final target into the deduplication sort; `CreateVirtualMFADevice` calls, which name
-//! no user, into a sort by (account, serial, time), beside the successful `EnableMFADevice`
+//! with a final target into the report-order sort, and their slim deduplication items into
+//! the sort by eventID (see [`super::dedup`]); `CreateVirtualMFADevice` calls, which name no
+//! user, into a sort by (account, serial, time), beside the successful `EnableMFADevice`
 //! calls sorted the same way. Once the scan is done the two are merged: each creation takes
 //! the user the same serial is enabled for next, holding one enablement at a time.
 
 use std::cmp::Ordering;
+use std::collections::BTreeSet;
+use std::sync::Mutex;
 
 use super::dedup::{Delivery, delivery_order};
+use super::{Reported, report_order};
 use crate::error::Error;
 use crate::event::{Event, MfaLink};
 use crate::filter::Selection;
@@ -19,31 +23,90 @@ use crate::spill::{Decoder, Encoder, Shared, Spill, SpillDir};
 /// Gathers the selected events of every file while the scan runs (from any thread).
 pub struct Collector<'d> {
     selection: &'d Selection,
-    pub(super) deliveries: Shared<'d, Delivery>,
+    ready: Sinks<'d>,
     unresolved: Shared<'d, Unresolved>,
     links: Shared<'d, MfaLink>,
+}
+
+/// Where the events with a final target go.
+struct Sinks<'d> {
+    events: Shared<'d, Reported>,
+    deliveries: Shared<'d, Delivery>,
+    names: Mutex<BTreeSet<String>>,
+}
+
+/// Everything collected, every event with its final target.
+pub(super) struct Collected<'d> {
+    /// The events, in report order (not yet deduplicated).
+    pub events: Shared<'d, Reported>,
+    /// Their deduplication items.
+    pub deliveries: Shared<'d, Delivery>,
+    /// The distinct event names.
+    pub names: BTreeSet<String>,
+}
+
+/// Events on their way to the collector's sorts.
+#[derive(Default)]
+struct Batch {
+    events: Vec<Reported>,
+    deliveries: Vec<Delivery>,
+    names: BTreeSet<String>,
+}
+
+impl Batch {
+    /// Takes one event whose target is final: kept if the user filter keeps it.
+    fn deliver(&mut self, selection: &Selection, event: Box<Event>) {
+        if !selection.keeps_users(&event) {
+            return;
+        }
+        Delivery::of(&event, &mut self.deliveries);
+        if !self.names.contains(event.name.as_str()) {
+            self.names.insert(event.name.to_string());
+        }
+        self.events.push(Reported {
+            event,
+            copies: 0,
+            conflict: false,
+            seq: 0,
+        });
+    }
+
+    fn len(&self) -> usize {
+        self.events.len()
+    }
+
+    /// Hands the batch to the sorts.
+    fn flush(&mut self, to: &Sinks<'_>) {
+        if !self.events.is_empty() {
+            to.events.extend(self.events.drain(..));
+            to.deliveries.extend(self.deliveries.drain(..));
+        }
+        if !self.names.is_empty() {
+            let mut names = to.names.lock().unwrap_or_else(|p| p.into_inner());
+            names.append(&mut self.names);
+        }
+    }
 }
 
 impl<'d> Collector<'d> {
     pub fn new(dir: &'d SpillDir, selection: &'d Selection) -> Collector<'d> {
         Collector {
             selection,
-            deliveries: Shared::new(dir, delivery_order),
+            ready: Sinks {
+                events: Shared::new(dir, report_order),
+                deliveries: Shared::new(dir, delivery_order),
+                names: Mutex::new(BTreeSet::new()),
+            },
             unresolved: Shared::new(dir, unresolved_order),
             links: Shared::new(dir, link_order),
         }
     }
 
-    /// Takes one event whose target is final: kept if the user filter keeps it.
-    fn deliver(&self, event: Box<Event>, out: &mut Vec<Delivery>) {
-        deliver(self.selection, event, out);
-    }
-
     /// Gives every `CreateVirtualMFADevice` its user, then hands everything to deduplication.
-    pub(super) fn finish(self) -> Result<Shared<'d, Delivery>, Error> {
+    pub(super) fn finish(self) -> Result<Collected<'d>, Error> {
         let Collector {
             selection,
-            deliveries,
+            ready,
             unresolved,
             links,
         } = self;
@@ -52,7 +115,7 @@ impl<'d> Collector<'d> {
         let mut link = links.pop()?;
         // The first enablement of the (account, serial) the last creation had.
         let mut first: Option<MfaLink> = None;
-        let mut batch = Vec::new();
+        let mut batch = Batch::default();
         while let Some(Unresolved(mut event)) = unresolved.pop()? {
             let key = (event.account.as_str(), event.mfa_serial.as_str());
             while link.as_ref().is_some_and(|l| link_key(l) < key) {
@@ -79,19 +142,28 @@ impl<'d> Collector<'d> {
             if let Some(user) = target {
                 event.target = user.clone();
             }
-            deliver(selection, event, &mut batch);
+            batch.deliver(selection, event);
             if batch.len() >= 256 {
-                deliveries.extend(batch.drain(..));
+                batch.flush(&ready);
             }
         }
-        deliveries.extend(batch);
-        Ok(deliveries)
+        batch.flush(&ready);
+        let Sinks {
+            events,
+            deliveries,
+            names,
+        } = ready;
+        Ok(Collected {
+            events,
+            deliveries,
+            names: names.into_inner().unwrap_or_else(|p| p.into_inner()),
+        })
     }
 }
 
 impl Collect for Collector<'_> {
     fn events(&self, events: &mut Vec<Event>) {
-        let mut ready = Vec::with_capacity(events.len() * 2);
+        let mut ready = Batch::default();
         let mut later = Vec::new();
         for e in events.drain(..) {
             let e = Box::new(e);
@@ -99,12 +171,10 @@ impl Collect for Collector<'_> {
             {
                 later.push(Unresolved(e));
             } else {
-                self.deliver(e, &mut ready);
+                ready.deliver(self.selection, e);
             }
         }
-        if !ready.is_empty() {
-            self.deliveries.extend(ready);
-        }
+        ready.flush(&self.ready);
         if !later.is_empty() {
             self.unresolved.extend(later);
         }
@@ -112,13 +182,6 @@ impl Collect for Collector<'_> {
 
     fn links(&self, links: &mut Vec<MfaLink>) {
         self.links.extend(links.drain(..));
-    }
-}
-
-/// Takes one event whose target is final: kept if the user filter keeps it.
-fn deliver(selection: &Selection, event: Box<Event>, out: &mut Vec<Delivery>) {
-    if selection.keeps_users(&event) {
-        Delivery::of(event, out);
     }
 }
 

@@ -1,36 +1,46 @@
 //! Deduplication: the same event delivered twice is reported once; one eventID with two
 //! contents is reported twice and flagged as a conflict.
 //!
-//! The deliveries are sorted by eventID (by its hash first), and within one eventID every
-//! delivery is preceded by a small key item holding only its content's fingerprint. Reading an
-//! eventID's key items tells how many contents it has before its first delivery comes by, so
-//! one pass reports every event with its flag while holding one delivery at a time, however
-//! many copies or contents an eventID has.
+//! The events themselves are sorted once, in report order. What deduplication needs of each
+//! delivery is a slim item ([`Delivery`]: eventID, content fingerprint, time and origin),
+//! sorted by eventID (by its hash first); within one eventID every delivery is preceded by a
+//! key item holding only its content's fingerprint. Reading an eventID's key items tells how
+//! many contents it has before its first delivery comes by, so one pass decides every
+//! delivery, holding one at a time however many copies or contents an eventID has. The
+//! decisions ([`Verdict`]) are sorted back into report order and joined one to one with the
+//! events (see [`super::Events`]).
 
 use std::cmp::Ordering;
 use std::collections::BTreeSet;
 
-use super::Reported;
 use crate::error::Error;
-use crate::event::Event;
 use crate::event::fingerprint::Fingerprint;
+use crate::event::time::Timestamp;
+use crate::event::{Event, Origin, Str};
 use crate::spill::{Decoder, Encoder, Merged, Sorter, Spill};
 
-/// One selected record on its way to deduplication.
+/// What deduplication needs of one selected record.
+#[derive(Debug)]
 pub(crate) enum Delivery {
     /// The content of one delivery of an eventID (sorted before the deliveries themselves).
     Key {
         id: u64,
-        event_id: crate::event::Str,
+        event_id: Str,
         fingerprint: Fingerprint,
     },
-    /// The delivery itself.
-    Full { id: u64, event: Box<Event> },
+    /// The delivery: its content, and its place in report order.
+    Slim {
+        id: u64,
+        event_id: Str,
+        fingerprint: Fingerprint,
+        time: Option<Timestamp>,
+        origin: Origin,
+    },
 }
 
 impl Delivery {
     /// The items of one delivery: its key (when it has an eventID) and itself.
-    pub(crate) fn of(event: Box<Event>, out: &mut Vec<Delivery>) {
+    pub(crate) fn of(event: &Event, out: &mut Vec<Delivery>) {
         let id = twox_hash::XxHash3_128::oneshot(event.event_id.as_bytes()) as u64;
         if !event.event_id.is_empty() {
             out.push(Delivery::Key {
@@ -39,7 +49,13 @@ impl Delivery {
                 fingerprint: event.fingerprint,
             });
         }
-        out.push(Delivery::Full { id, event });
+        out.push(Delivery::Slim {
+            id,
+            event_id: event.event_id.clone(),
+            fingerprint: event.fingerprint,
+            time: event.time,
+            origin: event.origin,
+        });
     }
 
     fn key(&self) -> (u64, &str, u8, Fingerprint) {
@@ -49,17 +65,22 @@ impl Delivery {
                 event_id,
                 fingerprint,
             } => (*id, event_id, 0, *fingerprint),
-            Delivery::Full { id, event } => (*id, &event.event_id, 1, event.fingerprint),
+            Delivery::Slim {
+                id,
+                event_id,
+                fingerprint,
+                ..
+            } => (*id, event_id, 1, *fingerprint),
         }
     }
 }
 
 /// eventID (by hash), keys before deliveries, then content, then origin: the copies of an
-/// event side by side.
+/// event side by side, the first (the one reported) first.
 pub(crate) fn delivery_order(a: &Delivery, b: &Delivery) -> Ordering {
     let origin = |d: &Delivery| match d {
         Delivery::Key { .. } => None,
-        Delivery::Full { event, .. } => Some(event.origin),
+        Delivery::Slim { origin, .. } => Some(*origin),
     };
     a.key()
         .cmp(&b.key())
@@ -69,8 +90,7 @@ pub(crate) fn delivery_order(a: &Delivery, b: &Delivery) -> Ordering {
 impl Spill for Delivery {
     fn weight(&self) -> usize {
         match self {
-            Delivery::Key { event_id, .. } => event_id.capacity() + 32,
-            Delivery::Full { event, .. } => event.weight(),
+            Delivery::Key { event_id, .. } | Delivery::Slim { event_id, .. } => event_id.capacity(),
         }
     }
 
@@ -86,19 +106,35 @@ impl Spill for Delivery {
                 out.str(event_id);
                 out.u128(fingerprint.0);
             }
-            Delivery::Full { id, event } => {
+            Delivery::Slim {
+                id,
+                event_id,
+                fingerprint,
+                time,
+                origin,
+            } => {
                 out.bool(true);
                 out.u64(*id);
-                event.encode(out);
+                out.str(event_id);
+                out.u128(fingerprint.0);
+                out.time(*time);
+                out.u64(u64::from(origin.file));
+                out.u64(origin.record);
             }
         }
     }
 
     fn decode(d: &mut Decoder<'_>) -> Option<Delivery> {
         Some(if d.bool()? {
-            Delivery::Full {
+            Delivery::Slim {
                 id: d.u64()?,
-                event: Box::new(Event::decode(d)?),
+                event_id: d.text()?,
+                fingerprint: Fingerprint(d.u128()?),
+                time: d.time()?,
+                origin: Origin {
+                    file: d.u32()?,
+                    record: d.u64()?,
+                },
             }
         } else {
             Delivery::Key {
@@ -106,6 +142,55 @@ impl Spill for Delivery {
                 event_id: d.text()?,
                 fingerprint: Fingerprint(d.u128()?),
             }
+        })
+    }
+}
+
+/// What became of one delivery, in report order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    pub time: Option<Timestamp>,
+    pub event_id: Str,
+    pub origin: Origin,
+    /// How many times the archive holds this exact event; 0 for a repeat (not reported).
+    pub copies: u32,
+    /// Another record has the same eventID and different content.
+    pub conflict: bool,
+}
+
+impl Verdict {
+    fn order_key(&self) -> (bool, Option<Timestamp>, &str, Origin) {
+        (self.time.is_none(), self.time, &self.event_id, self.origin)
+    }
+}
+
+/// The report order ([`Event::order_key`]).
+pub(crate) fn verdict_order(a: &Verdict, b: &Verdict) -> Ordering {
+    a.order_key().cmp(&b.order_key())
+}
+
+impl Spill for Verdict {
+    fn weight(&self) -> usize {
+        self.event_id.capacity()
+    }
+    fn encode(&self, out: &mut Encoder) {
+        out.time(self.time);
+        out.str(&self.event_id);
+        out.u64(u64::from(self.origin.file));
+        out.u64(self.origin.record);
+        out.u64(u64::from(self.copies));
+        out.bool(self.conflict);
+    }
+    fn decode(d: &mut Decoder<'_>) -> Option<Verdict> {
+        Some(Verdict {
+            time: d.time()?,
+            event_id: d.text()?,
+            origin: Origin {
+                file: d.u32()?,
+                record: d.u64()?,
+            },
+            copies: d.u32()?,
+            conflict: d.bool()?,
         })
     }
 }
@@ -156,36 +241,30 @@ pub(crate) fn tally_order(a: &FileTally, b: &FileTally) -> Ordering {
     (a.file, a.duplicates, a.conflicts).cmp(&(b.file, b.duplicates, b.conflicts))
 }
 
-/// Reads the sorted deliveries; reports each distinct event to `reported` and each repeat or
-/// conflict to `tallies`.
+/// Reads the sorted deliveries; decides each one (to `verdicts`) and charges each repeat or
+/// conflict to its file (to `tallies`).
 pub(crate) fn deduplicate(
     mut deliveries: Merged<Delivery>,
-    reported: &mut Sorter<'_, Reported>,
+    verdicts: &mut Sorter<'_, Verdict>,
     tallies: &mut Sorter<'_, FileTally>,
 ) -> Result<Archive, Error> {
     let mut archive = Archive::default();
     // The eventID whose key items were read last, and whether it has several contents.
-    let mut group: Option<(u64, crate::event::Str)> = None;
+    let mut group: Option<(u64, Str)> = None;
     let mut last_print: Option<Fingerprint> = None;
     let mut conflict = false;
-    // The first delivery of the current content, and how many copies it has so far.
-    let mut held: Option<(Box<Event>, u32, bool)> = None;
-    let mut report =
-        |held: &mut Option<(Box<Event>, u32, bool)>, archive: &mut Archive| -> Result<(), Error> {
-            if let Some((event, copies, conflict)) = held.take() {
-                archive.reported += 1;
-                if !archive.names.contains(event.name.as_str()) {
-                    archive.names.insert(event.name.to_string());
-                }
-                reported.push(Reported {
-                    event,
-                    copies,
-                    conflict,
-                    seq: 0,
-                })?;
-            }
-            Ok(())
-        };
+    // The first delivery of the current content (its copies counted so far), and its content.
+    let mut held: Option<(Verdict, Fingerprint)> = None;
+    let report = |held: &mut Option<(Verdict, Fingerprint)>,
+                  archive: &mut Archive,
+                  verdicts: &mut Sorter<'_, Verdict>|
+     -> Result<(), Error> {
+        if let Some((verdict, _)) = held.take() {
+            archive.reported += 1;
+            verdicts.push(verdict)?;
+        }
+        Ok(())
+    };
     while let Some(d) = deliveries.pop()? {
         match d {
             Delivery::Key {
@@ -197,7 +276,7 @@ pub(crate) fn deduplicate(
                     .as_ref()
                     .is_some_and(|(i, e)| *i == id && *e == event_id);
                 if !same {
-                    report(&mut held, &mut archive)?;
+                    report(&mut held, &mut archive, verdicts)?;
                     group = Some((id, event_id));
                     conflict = false;
                 } else if last_print != Some(fingerprint) && !conflict {
@@ -206,28 +285,40 @@ pub(crate) fn deduplicate(
                 }
                 last_print = Some(fingerprint);
             }
-            Delivery::Full { event, .. } if event.event_id.is_empty() => {
+            Delivery::Slim {
+                event_id,
+                time,
+                origin,
+                fingerprint,
+                ..
+            } => {
                 // Records without an eventID are never merged.
-                report(&mut held, &mut archive)?;
-                held = Some((event, 1, false));
-            }
-            Delivery::Full { event, .. } => {
-                let file = event.origin.file;
-                let repeat = held.as_ref().is_some_and(|(h, _, _)| {
-                    h.fingerprint == event.fingerprint && h.event_id == event.event_id
-                });
+                let unmerged = event_id.is_empty();
+                let repeat = !unmerged
+                    && held.as_ref().is_some_and(|(kept, print)| {
+                        *print == fingerprint && kept.event_id == event_id
+                    });
+                let conflict = conflict && !unmerged;
+                let this = Verdict {
+                    time,
+                    event_id,
+                    origin,
+                    copies: u32::from(!repeat),
+                    conflict,
+                };
                 if repeat {
-                    if let Some((_, copies, _)) = held.as_mut() {
-                        *copies += 1;
+                    if let Some((kept, _)) = held.as_mut() {
+                        kept.copies += 1;
                     }
                     archive.duplicates += 1;
+                    verdicts.push(this)?;
                 } else {
-                    report(&mut held, &mut archive)?;
-                    held = Some((event, 1, conflict));
+                    report(&mut held, &mut archive, verdicts)?;
+                    held = Some((this, fingerprint));
                 }
                 if repeat || conflict {
                     tallies.push(FileTally {
-                        file,
+                        file: origin.file,
                         duplicates: u64::from(repeat),
                         conflicts: u64::from(conflict),
                     })?;
@@ -235,6 +326,6 @@ pub(crate) fn deduplicate(
             }
         }
     }
-    report(&mut held, &mut archive)?;
+    report(&mut held, &mut archive, verdicts)?;
     Ok(archive)
 }

@@ -10,8 +10,9 @@
 //! - Order: time (unknown times last), eventID, then origin: the same for any thread count.
 //!
 //! Every step goes through external sorts ([`crate::spill`]): by (account, serial) for the
-//! MFA devices, by eventID for deduplication, then by report order. At any moment one
-//! enablement, one delivery and the sorters' budgets are in memory.
+//! MFA devices; the events once, by report order, while slim items of each go by eventID
+//! for deduplication and its decisions come back in report order to be joined with them. At
+//! any moment one enablement, one delivery and the sorters' budgets are in memory.
 
 pub mod collect;
 pub mod dedup;
@@ -21,7 +22,7 @@ pub mod users;
 use std::cmp::Ordering;
 
 pub use collect::Collector;
-pub use dedup::{Archive, FileTally};
+pub use dedup::{Archive, FileTally, Verdict};
 
 use crate::error::Error;
 use crate::event::Event;
@@ -69,18 +70,36 @@ pub fn report_order(a: &Reported, b: &Reported) -> Ordering {
 
 /// The archive's events in report order, each numbered with its position.
 pub struct Events {
+    /// Every delivery, in report order.
     sorted: Merged<Reported>,
+    /// What became of each, in the same order.
+    verdicts: Merged<Verdict>,
     next_seq: u64,
 }
 
 impl Events {
     pub fn pop(&mut self) -> Result<Option<Reported>, Error> {
-        let Some(mut r) = self.sorted.pop()? else {
-            return Ok(None);
-        };
-        r.seq = self.next_seq;
-        self.next_seq += 1;
-        Ok(Some(r))
+        loop {
+            let Some(mut r) = self.sorted.pop()? else {
+                return Ok(None);
+            };
+            // Both streams are in one total order over the same deliveries: they pair up.
+            let verdict = self.verdicts.pop()?;
+            let Some(verdict) = verdict.filter(|v| v.origin == r.event.origin) else {
+                return Err(Error::Inconsistent(format!(
+                    "the deduplication of the event from file #{} record #{} went astray",
+                    r.event.origin.file, r.event.origin.record
+                )));
+            };
+            if verdict.copies == 0 {
+                continue;
+            }
+            r.copies = verdict.copies;
+            r.conflict = verdict.conflict;
+            r.seq = self.next_seq;
+            self.next_seq += 1;
+            return Ok(Some(r));
+        }
     }
 }
 
@@ -94,14 +113,20 @@ pub struct Deduplicated {
 
 /// Resolves and deduplicates what was collected.
 pub fn build(collected: Collector<'_>, dir: &SpillDir) -> Result<Deduplicated, Error> {
-    let deliveries = collected.finish()?.finish()?;
-    let mut sorted = Sorter::new(dir, report_order);
+    let collect::Collected {
+        events,
+        deliveries,
+        names,
+    } = collected.finish()?;
+    let mut verdicts = Sorter::new(dir, dedup::verdict_order);
     let mut tallies = Sorter::new(dir, dedup::tally_order);
-    let archive = dedup::deduplicate(deliveries, &mut sorted, &mut tallies)?;
+    let mut archive = dedup::deduplicate(deliveries.finish()?, &mut verdicts, &mut tallies)?;
+    archive.names = names;
     Ok(Deduplicated {
         archive,
         events: Events {
-            sorted: sorted.finish()?,
+            sorted: events.finish()?,
+            verdicts: verdicts.finish()?,
             next_seq: 0,
         },
         tallies: tallies.finish()?,

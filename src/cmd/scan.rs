@@ -402,7 +402,7 @@ pub fn run(config: &Config, cancel: &Cancel) -> Result<Summary, Error> {
         started: started_text,
         finished: crate::event::time::format(&chrono::Utc::now()),
         threads: config.threads,
-        timing,
+        timing: timing.with_phases(progress.phases()),
         counts: summary.counts(),
         exit_status: summary.exit_status(),
         reports: digests
@@ -508,6 +508,9 @@ struct Streamed<'d> {
 
 /// Writes events.csv (and events.jsonl) as the archive's events come by in report order;
 /// each event also goes to the timeline's sort and the actors' histories.
+/// Events handed to the events.csv writer at a time.
+const WRITE_BATCH: usize = 512;
+
 fn stream_events<'d>(
     mut events: aggregate::Events,
     mut table: Table,
@@ -528,31 +531,69 @@ fn stream_events<'d>(
     let mut replay = formats
         .timesketch
         .then(|| Sorter::new(spill, aggregate::report_order));
-    while let Some(r) = events.pop()? {
-        report::events::row(&mut table, &r)?;
-        if let Some(j) = json_lines.as_mut() {
-            j.event(&r)?;
+    // events.csv (and the JSON Lines export) are formatted and written on a thread of their
+    // own, in batches, while this one merges the sorted events and feeds the other sorts.
+    let (to_writer, batches) = std::sync::mpsc::sync_channel::<Vec<Arc<Reported>>>(4);
+    let writer = move || -> Result<Vec<(String, FileDigest)>, Error> {
+        for batch in batches {
+            for r in &batch {
+                report::events::row(&mut table, r)?;
+                if let Some(j) = json_lines.as_mut() {
+                    j.event(r)?;
+                }
+            }
         }
-        if let Some(p) = page.as_mut() {
-            p.add(&r);
+        let mut digests = Vec::new();
+        digests.extend(table.close()?);
+        if let Some(j) = json_lines {
+            digests.push(j.close()?);
         }
-        if let Some(&i) = columns.get(r.event.name.as_str()) {
-            per_name[i] += 1;
-        }
-        for entry in aggregate::timeline::entries_of(&r) {
-            entries.push(entry)?;
-        }
-        let r = Arc::new(r);
-        calls.add(&r)?;
-        if let Some(replay) = replay.as_mut() {
-            replay.push(Arc::unwrap_or_clone(Arc::clone(&r)))?;
-        }
-    }
-    let mut digests = Vec::new();
-    digests.extend(table.close()?);
-    if let Some(j) = json_lines {
-        digests.push(j.close()?);
-    }
+        Ok(digests)
+    };
+    let (fed, written) = std::thread::scope(|scope| {
+        let writer = scope.spawn(writer);
+        let mut feed = || -> Result<(), Error> {
+            let mut batch = Vec::with_capacity(WRITE_BATCH);
+            while let Some(r) = events.pop()? {
+                if let Some(p) = page.as_mut() {
+                    p.add(&r);
+                }
+                if let Some(&i) = columns.get(r.event.name.as_str()) {
+                    per_name[i] += 1;
+                }
+                for entry in aggregate::timeline::entries_of(&r) {
+                    entries.push(entry)?;
+                }
+                let r = Arc::new(r);
+                calls.add(&r)?;
+                if let Some(replay) = replay.as_mut() {
+                    replay.push(Arc::unwrap_or_clone(Arc::clone(&r)))?;
+                }
+                batch.push(r);
+                if batch.len() == WRITE_BATCH {
+                    let full = std::mem::replace(&mut batch, Vec::with_capacity(WRITE_BATCH));
+                    if to_writer.send(full).is_err() {
+                        // The writer stopped on an error: it tells which.
+                        return Ok(());
+                    }
+                }
+            }
+            if !batch.is_empty() {
+                let _ = to_writer.send(batch);
+            }
+            Ok(())
+        };
+        let fed = feed();
+        drop(to_writer);
+        let written = writer
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (fed, written)
+    });
+    let digests = match (fed, written) {
+        (Err(e), _) | (Ok(()), Err(e)) => return Err(e),
+        (Ok(()), Ok(digests)) => digests,
+    };
     Ok(Streamed {
         per_name,
         entries,
