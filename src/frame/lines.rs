@@ -46,10 +46,14 @@ pub(crate) fn sniff(body: &[u8]) -> Sniff {
 }
 
 fn looks_like_lines(body: &[u8]) -> bool {
+    // The first eight lines with something on them: whether each starts with `{` and is
+    // whole. Whether a line is exactly one object is a full bracket check, byte by byte: it is
+    // asked only when the answer can matter (a file of one line, the usual compact file,
+    // never needs it).
+    let mut braced: [(&[u8], bool); 8] = [(&[], false); 8];
+    let mut n_braced = 0;
+    let mut first_braced = false;
     let mut lines = 0;
-    let mut braced = 0;
-    let mut complete = 0;
-    let mut first_complete = false;
     let mut rest = &body[..body.len().min(SNIFF_BYTES)];
     while lines < 8 && !rest.is_empty() {
         let (line, next, whole) = match memchr(b'\n', rest) {
@@ -66,13 +70,24 @@ fn looks_like_lines(body: &[u8]) -> bool {
         if line[0] != b'{' {
             continue;
         }
-        braced += 1;
-        if whole && is_one_object(line) {
-            complete += 1;
-            first_complete |= lines == 1;
-        }
+        first_braced |= lines == 1;
+        braced[n_braced] = (line, whole);
+        n_braced += 1;
     }
-    braced >= 2 && (complete >= 2 || first_complete)
+    if n_braced < 2 {
+        return false;
+    }
+    let one = |&(line, whole): &(&[u8], bool)| whole && is_one_object(line);
+    if first_braced && one(&braced[0]) {
+        return true;
+    }
+    let from = usize::from(first_braced);
+    braced[from..n_braced]
+        .iter()
+        .filter(|l| one(l))
+        .take(2)
+        .count()
+        == 2
 }
 
 /// Whether a line is exactly one object: its first `{` closes at its last byte.
