@@ -26,7 +26,7 @@ use crate::report::digest::FileDigest;
 use crate::report::run_record::{COMMIT, ReportFile, RunRecord, Timing};
 use crate::report::timesketch::{self, Tag};
 use crate::report::{self, Formats, Table, html, jsonl, workbook};
-use crate::scan::file::Status as FileStatus;
+use crate::scan::file::{FileReport, Status as FileStatus};
 use crate::scan::{Reading, Scanner};
 use crate::spill::{Sorter, SpillDir};
 use crate::summary::Summary;
@@ -73,7 +73,6 @@ pub fn run(config: &Config, cancel: &Cancel) -> Result<Summary, Error> {
     )?;
     let mut manifest_rows = Sorter::new(&spill, report::manifest::order);
     let mut summary = Summary::default();
-    let mut batch: Vec<InputFile> = Vec::with_capacity(config.file_batch);
     let mut first = 0u32;
     let mut page_inputs = html::gather::Inputs::default();
     // With --verify, each file's hash or digest goes to the integrity check as it is read.
@@ -96,23 +95,46 @@ pub fn run(config: &Config, cancel: &Cancel) -> Result<Summary, Error> {
         cancel,
     );
     let reading_started = std::time::Instant::now();
-    loop {
-        batch.clear();
-        found.next_files(&mut batch, config.file_batch)?;
-        if batch.is_empty() {
-            break;
-        }
-        let reports = pool.install(|| scanner.scan_all(&batch, first, &reading));
+    // While the threads read one batch, the batch before it is booked (problems.csv, the
+    // summary, the manifest's sort) and the next one taken from the walk's sort, so that no
+    // serial step sits between two batches.
+    let mut batch: Vec<InputFile> = Vec::with_capacity(config.file_batch);
+    found.next_files(&mut batch, config.file_batch)?;
+    let mut read: Option<(Vec<InputFile>, Vec<FileReport>)> = None;
+    while !batch.is_empty() || read.is_some() {
+        let mut book =
+            |read: Option<(Vec<InputFile>, Vec<FileReport>)>| -> Result<Vec<InputFile>, Error> {
+                if let Some((files, reports)) = read {
+                    for (file, r) in files.iter().zip(reports) {
+                        if matches!(r.status, FileStatus::Partial | FileStatus::Unreadable) {
+                            page_inputs.add(&file.display, r.status.as_str(), &r.error);
+                        }
+                        report::problems::rows(&mut problems_table, file, &r)?;
+                        summary.add_file(file, &r);
+                        manifest_rows.push(report::manifest::Row::file(file, &r))?;
+                    }
+                }
+                let mut next = Vec::with_capacity(config.file_batch);
+                if !batch.is_empty() {
+                    found.next_files(&mut next, config.file_batch)?;
+                }
+                Ok(next)
+            };
+        let previous = read.take();
+        let (reports, next) = pool.install(|| {
+            rayon::join(
+                || (!batch.is_empty()).then(|| scanner.scan_all(&batch, first, &reading)),
+                || book(previous),
+            )
+        });
+        let next = next?;
         cancel.check()?;
-        for (file, r) in batch.iter().zip(reports) {
-            if matches!(r.status, FileStatus::Partial | FileStatus::Unreadable) {
-                page_inputs.add(&file.display, r.status.as_str(), &r.error);
-            }
-            report::problems::rows(&mut problems_table, file, &r)?;
-            summary.add_file(file, &r);
-            manifest_rows.push(report::manifest::Row::file(file, &r))?;
+        if let Some(reports) = reports {
+            first += batch.len() as u32;
+            read = Some((std::mem::replace(&mut batch, next), reports));
+        } else {
+            batch = next;
         }
-        first += batch.len() as u32;
     }
     while let Some(w) = found.next_problem()? {
         page_inputs.add(&w.display, "unreadable", &w.message);
