@@ -118,8 +118,7 @@ impl Spill for Delivery {
                 out.str(event_id);
                 out.u128(fingerprint.0);
                 out.time(*time);
-                out.u64(u64::from(origin.file));
-                out.u64(origin.record);
+                out.origin(*origin);
             }
         }
     }
@@ -131,10 +130,7 @@ impl Spill for Delivery {
                 event_id: d.text()?,
                 fingerprint: Fingerprint(d.u128()?),
                 time: d.time()?,
-                origin: Origin {
-                    file: d.u32()?,
-                    record: d.u64()?,
-                },
+                origin: d.origin()?,
             }
         } else {
             Delivery::Key {
@@ -176,8 +172,7 @@ impl Spill for Verdict {
     fn encode(&self, out: &mut Encoder) {
         out.time(self.time);
         out.str(&self.event_id);
-        out.u64(u64::from(self.origin.file));
-        out.u64(self.origin.record);
+        out.origin(self.origin);
         out.u64(u64::from(self.copies));
         out.bool(self.conflict);
     }
@@ -185,10 +180,7 @@ impl Spill for Verdict {
         Some(Verdict {
             time: d.time()?,
             event_id: d.text()?,
-            origin: Origin {
-                file: d.u32()?,
-                record: d.u64()?,
-            },
+            origin: d.origin()?,
             copies: d.u32()?,
             conflict: d.bool()?,
         })

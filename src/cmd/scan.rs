@@ -528,11 +528,11 @@ struct Streamed<'d> {
     digests: Vec<(String, FileDigest)>,
 }
 
-/// Writes events.csv (and events.jsonl) as the archive's events come by in report order;
-/// each event also goes to the timeline's sort and the actors' histories.
 /// Events handed to the events.csv writer at a time.
 const WRITE_BATCH: usize = 512;
 
+/// Writes events.csv (and events.jsonl) as the archive's events come by in report order;
+/// each event also goes to the timeline's sort and the actors' histories.
 fn stream_events<'d>(
     mut events: aggregate::Events,
     mut table: Table,

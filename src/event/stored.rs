@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use super::fingerprint::Fingerprint;
-use super::{Actor, Event, Origin};
+use super::{Actor, Event};
 use crate::spill::{Decoder, Encoder, Spill};
 
 impl Event {
@@ -63,8 +63,7 @@ impl Spill for Event {
         for s in &texts[8..] {
             out.str(s);
         }
-        out.u64(u64::from(self.origin.file));
-        out.u64(self.origin.record);
+        out.origin(self.origin);
         out.str(&self.source_file);
         out.u128(self.fingerprint.0);
         match &self.record {
@@ -103,10 +102,7 @@ impl Spill for Event {
             error_message: d.text()?,
             event_id: d.text()?,
             request_id: d.text()?,
-            origin: Origin {
-                file: d.u32()?,
-                record: d.u64()?,
-            },
+            origin: d.origin()?,
             source_file: Arc::from(d.str()?),
             fingerprint: Fingerprint(d.u128()?),
             record: if d.bool()? {
@@ -145,7 +141,7 @@ mod tests {
         let mut e = crate::event::from_json(
             r#"{"eventTime":"2026-03-02T10:04:05Z","eventName":"UpdateAccessKey","eventSource":"iam.amazonaws.com","awsRegion":"us-east-1","recipientAccountId":"1","sourceIPAddress":"1.2.3.4","userAgent":"cli","errorCode":"E","errorMessage":"m","eventID":"id","requestID":"rq","userIdentity":{"type":"IAMUser","userName":"alice","arn":"arn","accessKeyId":"ASIAX","sessionContext":{"attributes":{"mfaAuthenticated":"true"}}},"requestParameters":{"userName":"bob","accessKeyId":"AKIAY","status":"Active"},"sessionCredentialFromConsole":"true"}"#,
         );
-        e.origin = Origin {
+        e.origin = crate::event::Origin {
             file: 7,
             record: 1 << 40,
         };

@@ -3,6 +3,7 @@
 //! The runs are temporary files this process writes and reads back; the form needs no
 //! versioning, only to be compact and to fail cleanly (never panic) if a file was damaged.
 
+use crate::event::Origin;
 use crate::event::time::Timestamp;
 
 /// An item an external sort can hold in memory or write to a run.
@@ -59,6 +60,12 @@ impl Encoder {
     pub fn bytes(&mut self, b: &[u8]) {
         self.u64(b.len() as u64);
         self.bytes.extend_from_slice(b);
+    }
+
+    /// Where an event came from: its file's index and its record's position.
+    pub fn origin(&mut self, o: Origin) {
+        self.u64(u64::from(o.file));
+        self.u64(o.record);
     }
 
     pub fn time(&mut self, t: Option<Timestamp>) {
@@ -158,6 +165,13 @@ impl<'a> Decoder<'a> {
     /// A string as an event's text field (inline when short).
     pub fn text(&mut self) -> Option<crate::event::Str> {
         self.str().map(crate::event::Str::from)
+    }
+
+    pub fn origin(&mut self) -> Option<Origin> {
+        Some(Origin {
+            file: self.u32()?,
+            record: self.u64()?,
+        })
     }
 
     pub fn time(&mut self) -> Option<Option<Timestamp>> {
