@@ -529,7 +529,7 @@ struct Streamed<'d> {
 }
 
 /// Events handed to the events.csv writer at a time.
-const WRITE_BATCH: usize = 512;
+const WRITE_BATCH: usize = 256;
 
 /// Writes events.csv (and events.jsonl) as the archive's events come by in report order;
 /// each event also goes to the timeline's sort and the actors' histories.
@@ -555,7 +555,7 @@ fn stream_events<'d>(
         .then(|| Sorter::new(spill, aggregate::report_order));
     // events.csv (and the JSON Lines export) are formatted and written on a thread of their
     // own, in batches, while this one merges the sorted events and feeds the other sorts.
-    let (to_writer, batches) = std::sync::mpsc::sync_channel::<Vec<Arc<Reported>>>(4);
+    let (to_writer, batches) = std::sync::mpsc::sync_channel::<Vec<Arc<Reported>>>(1);
     let writer = move || -> Result<Vec<(String, FileDigest)>, Error> {
         for batch in batches {
             for r in &batch {
