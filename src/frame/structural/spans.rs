@@ -321,7 +321,8 @@ impl Nesting {
             // The block the fast loop would not take (or, after an escape, the next one).
             // The string mask of a block the count stopped at comes along in a register: worked
             // out again from the masks, which went through the stack, the multiplication would
-            // load 16 bytes where 8 were stored and stall on the store (a tenth of the scan).
+            // load 16 bytes where 8 were stored and stall on the store (a tenth of the framer's
+            // time). The fallback is for a block the count did not see.
             let (masks, counted) = match stopped {
                 Some(stopped) => stopped,
                 // SAFETY: buf[at - 2 .. at + 64] is in bounds (`at` >= 2 after the head).
