@@ -48,6 +48,9 @@ pub fn escape(text: &str) -> Cow<'_, str> {
 pub struct Quiet<W: Write> {
     inner: W,
     closed: bool,
+    /// Why the output stopped, when it was not a closed pipe (a full disk, say): worth a word
+    /// on the other stream.
+    failure: Option<io::Error>,
 }
 
 impl<W: Write> Quiet<W> {
@@ -55,6 +58,7 @@ impl<W: Write> Quiet<W> {
         Quiet {
             inner,
             closed: false,
+            failure: None,
         }
     }
 
@@ -68,9 +72,18 @@ impl<W: Write> Quiet<W> {
             .write_all(text.as_bytes())
             .and_then(|()| self.inner.write_all(b"\n"))
             .and_then(|()| self.inner.flush());
-        if result.is_err() {
+        if let Err(e) = result {
             self.closed = true;
+            if e.kind() != io::ErrorKind::BrokenPipe {
+                self.failure = Some(e);
+            }
         }
+    }
+
+    /// The error that stopped this output, unless it was a closed pipe (which is how a reader
+    /// such as `head` says it has read enough).
+    pub fn failure(&self) -> Option<&io::Error> {
+        self.failure.as_ref()
     }
 }
 
@@ -123,5 +136,31 @@ mod tests {
         q.line("first");
         q.line("second");
         assert!(q.closed);
+        assert!(q.failure().is_none());
+    }
+
+    #[test]
+    fn an_output_that_fails_otherwise_keeps_the_reason() {
+        struct Full(usize);
+        impl Write for Full {
+            fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+                self.0 += 1;
+                Err(io::Error::from(io::ErrorKind::StorageFull))
+            }
+            fn flush(&mut self) -> io::Result<()> {
+                Ok(())
+            }
+        }
+        let mut q = Quiet::new(Full(0));
+        q.line("first");
+        q.line("second");
+        assert_eq!(
+            q.inner.0, 1,
+            "nothing more is tried after the first failure"
+        );
+        assert_eq!(
+            q.failure().map(io::Error::kind),
+            Some(io::ErrorKind::StorageFull)
+        );
     }
 }

@@ -76,10 +76,25 @@ fn verify_main(config: &VerifyConfig) -> ExitCode {
         Ok(summary) => {
             if !config.quiet {
                 out.line(&summary.to_string());
+                summary_lost(&out, &mut err);
             }
             ExitCode::from(summary.exit_status())
         }
         Err(e) => fail(&e, &mut err),
+    }
+}
+
+/// Says on stderr that the summary could not be written to stdout, unless stdout was a pipe
+/// whose reader had read enough. The reports are written either way, so the exit status stays.
+fn summary_lost(
+    out: &terminal::Quiet<std::io::Stdout>,
+    err: &mut terminal::Quiet<std::io::Stderr>,
+) {
+    if let Some(e) = out.failure() {
+        err.line(&format!(
+            "trailsift: warning: the summary could not be written to standard output ({e}); \
+             the reports are complete"
+        ));
     }
 }
 
@@ -129,6 +144,7 @@ fn scan_main(config: &Config) -> ExitCode {
                     err.line(&format!("trailsift: warning: {note}"));
                 }
                 out.line(&summary.to_string());
+                summary_lost(&out, &mut err);
             }
             ExitCode::from(summary.exit_status())
         }

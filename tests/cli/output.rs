@@ -179,8 +179,50 @@ fn a_closed_pipe_ends_the_output_quietly_and_the_reports_are_whole() {
         if !stderr_closed {
             let stderr = String::from_utf8_lossy(&output.stderr);
             assert!(!stderr.contains("panicked"), "{stderr}");
+            // A reader that has read enough is no failure.
+            assert!(!stderr.contains("summary could not be written"), "{stderr}");
         }
     }
+}
+
+#[test]
+fn a_stdout_that_cannot_be_written_is_named_on_stderr_and_the_reports_are_whole() {
+    let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") else {
+        eprintln!("no /dev/full here: nothing to test");
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let output = Command::new(env!("CARGO_BIN_EXE_trailsift"))
+        .args([
+            "scan",
+            "tests/fixtures/public",
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .current_dir(crate::harness::repo())
+        .stdout(full)
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(3),
+        "the status it would have had"
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(
+            "trailsift: warning: the summary could not be written to standard output \
+             (No space left on device (os error 28)); the reports are complete"
+        ),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("events.csv")).unwrap(),
+        std::fs::read_to_string(crate::harness::repo().join("tests/expected/public/events.csv"))
+            .unwrap()
+    );
 }
 
 #[test]
