@@ -86,6 +86,12 @@ impl OutputDir {
             path: shown.clone(),
             source,
         };
+        if fs::metadata(dir).is_ok_and(|m| !m.is_dir()) {
+            return Err(output_error(std::io::Error::new(
+                std::io::ErrorKind::NotADirectory,
+                "it exists and is not a directory",
+            )));
+        }
         fs::create_dir_all(dir).map_err(output_error)?;
         let lock_path = dir.join(LOCK_NAME);
         let lock = loop {
@@ -265,6 +271,24 @@ mod tests {
             .collect();
         v.sort();
         v
+    }
+
+    #[test]
+    fn a_file_where_the_directory_should_be_is_named_and_left_alone() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("out");
+        fs::write(&out, "mine").unwrap();
+        let Err(e) = OutputDir::open(&out, true, "c", "t") else {
+            panic!("a file is no output directory");
+        };
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "cannot write {}: it exists and is not a directory",
+                crate::discover::display_path(&out)
+            )
+        );
+        assert_eq!(fs::read_to_string(&out).unwrap(), "mine");
     }
 
     #[test]
