@@ -3,7 +3,8 @@
 //! The stages, in order: discover the inputs (sorted on disk), read them a batch at a time in
 //! parallel (events go to the collector as they are found), resolve and deduplicate the
 //! events, stream them in report order into events.csv (and the exports), the timelines' sort
-//! and the actors' histories; then write the timelines and users beside the findings; then the
+//! and the actors' histories (with `--verify`, the integrity check runs beside this); then
+//! write the timelines and users beside the findings, and the manifest beside both; then the
 //! exports that need the findings, the workbook, and the run's record; then put the set in
 //! place. Every stage goes through external sorts ([`crate::spill`]) in the run's staging
 //! directory, so memory stays bounded whatever the size of the dump.
@@ -145,112 +146,134 @@ pub fn run(config: &Config, cancel: &Cancel) -> Result<Summary, Error> {
     drop(scanner);
     let mut digests: Vec<(String, FileDigest)> = Vec::new();
     digests.extend(problems_table.close()?);
-    // The integrity check, its reports, and each file's status for the manifest.
-    let integrity = match (evidence, &config.integrity) {
+    // With --verify, the integrity check (verify.csv, gaps.csv, each file's status) runs beside
+    // the sorting and writing of the events, which do not depend on it; the manifest, which
+    // needs both, is written after them, beside the findings.
+    let checking = match (evidence, &config.integrity) {
         (Some(evidence), Some(given)) => {
-            progress.phase("checking integrity");
-            let outcome = pool
-                .install(|| integrity::check(evidence, &given.keys, &given.signatures, &spill))?;
-            let mut statuses = Statuses(Sorter::new(&spill, report::manifest::integrity_order));
             let targets = report::Targets {
                 csv: true,
                 workbook: false,
             };
-            let (verdict, written) = crate::cmd::verify::write_reports(
-                &mut out,
-                outcome,
-                &targets,
-                cancel,
-                &mut statuses,
-            )?;
-            digests.extend(written);
-            summary.integrity = Some((verdict, given.keys.len()));
-            Some(statuses.0.finish()?)
+            let tables = crate::cmd::verify::Tables::create(&mut out, &targets, cancel)?;
+            Some((evidence, given, tables))
         }
         _ => None,
     };
-    progress.phase("sorting the events");
-    let Deduplicated {
-        archive,
-        events,
-        tallies,
-    } = pool.install(|| aggregate::build(collector, &spill))?;
-    let names = config.event_names(archive.names.iter().map(String::as_str));
-
-    // events.csv and the exports are written as the archive streams by, feeding the
-    // timeline's sort and the actors' histories, while the manifest is written beside it.
-    progress.phase("writing the events");
-    let users_header = report::users::header(&names);
-    let users_header: Vec<&str> = users_header.iter().map(String::as_str).collect();
-    let events_table = Table::create(
-        &mut out,
-        report::events::NAME,
-        &report::events::HEADER,
-        &targets,
-        cancel,
-    )?;
-    let timeline_table = Table::create(
-        &mut out,
-        report::timeline::NAME,
-        &report::timeline::HEADER,
-        &targets,
-        cancel,
-    )?;
-    let users_table = Table::create(
-        &mut out,
-        report::users::NAME,
-        &users_header,
-        &targets,
-        cancel,
-    )?;
-    let findings_table = Table::create(
-        &mut out,
-        report::findings::NAME,
-        &report::findings::HEADER,
-        &targets,
-        cancel,
-    )?;
-    let manifest_table = Table::create(
-        &mut out,
-        report::manifest::NAME,
-        &report::manifest::header(integrity.is_some()),
-        &targets,
-        cancel,
-    )?;
-    let json_lines = if formats.jsonl {
-        Some(jsonl::Writer::create(&mut out)?)
-    } else {
-        None
+    let verifying = checking.is_some();
+    let check_integrity = || -> Result<_, Error> {
+        let Some((evidence, given, tables)) = checking else {
+            return Ok(None);
+        };
+        let outcome = integrity::check(evidence, &given.keys, &given.signatures, &spill)?;
+        let mut statuses = Statuses(Sorter::new(&spill, report::manifest::integrity_order));
+        let (verdict, written) = tables.write(outcome, &mut statuses)?;
+        Ok(Some((
+            verdict,
+            given.keys.len(),
+            written,
+            statuses.0.finish()?,
+        )))
     };
     let mut page_events = formats.html.then(html::gather::Events::default);
-    let (streamed, listed) = pool.install(|| {
-        rayon::join(
-            || {
-                stream_events(
-                    events,
-                    events_table,
-                    json_lines,
-                    &names,
-                    &spill,
-                    &formats,
-                    page_events.as_mut(),
-                )
-            },
-            || {
-                manifest_rows.finish().and_then(|rows| {
-                    report::manifest::write(manifest_table, rows, tallies, integrity)
-                })
-            },
-        )
-    });
-    digests.extend(listed?);
+    let events_pass = || -> Result<_, Error> {
+        progress.phase(if verifying {
+            "sorting the events, checking integrity"
+        } else {
+            "sorting the events"
+        });
+        let Deduplicated {
+            archive,
+            events,
+            tallies,
+        } = aggregate::build(collector, &spill)?;
+        let names = config.event_names(archive.names.iter().map(String::as_str));
+
+        // events.csv and the exports are written as the archive streams by, feeding the
+        // timeline's sort and the actors' histories.
+        progress.phase(if verifying {
+            "writing the events, checking integrity"
+        } else {
+            "writing the events"
+        });
+        let users_header = report::users::header(&names);
+        let users_header: Vec<&str> = users_header.iter().map(String::as_str).collect();
+        let events_table = Table::create(
+            &mut out,
+            report::events::NAME,
+            &report::events::HEADER,
+            &targets,
+            cancel,
+        )?;
+        let tables = LaterTables {
+            timeline: Table::create(
+                &mut out,
+                report::timeline::NAME,
+                &report::timeline::HEADER,
+                &targets,
+                cancel,
+            )?,
+            users: Table::create(
+                &mut out,
+                report::users::NAME,
+                &users_header,
+                &targets,
+                cancel,
+            )?,
+            findings: Table::create(
+                &mut out,
+                report::findings::NAME,
+                &report::findings::HEADER,
+                &targets,
+                cancel,
+            )?,
+            manifest: Table::create(
+                &mut out,
+                report::manifest::NAME,
+                &report::manifest::header(verifying),
+                &targets,
+                cancel,
+            )?,
+        };
+        let json_lines = if formats.jsonl {
+            Some(jsonl::Writer::create(&mut out)?)
+        } else {
+            None
+        };
+        let streamed = stream_events(
+            events,
+            events_table,
+            json_lines,
+            &names,
+            &spill,
+            &formats,
+            page_events.as_mut(),
+        )?;
+        Ok((archive, tallies, names, tables, streamed))
+    };
+    let (checked, written) = pool.install(|| rayon::join(check_integrity, events_pass));
+    let (archive, tallies, names, tables, streamed) = written?;
+    let integrity = match checked? {
+        Some((verdict, keys, written, statuses)) => {
+            digests.extend(written);
+            summary.integrity = Some((verdict, keys));
+            Some(statuses)
+        }
+        None => None,
+    };
+    let LaterTables {
+        timeline: timeline_table,
+        users: users_table,
+        findings: findings_table,
+        manifest: manifest_table,
+    } = tables;
     let Streamed {
         per_name,
         entries,
         calls,
         replay,
         digests: written,
-    } = streamed?;
+    } = streamed;
     digests.extend(written);
 
     progress.phase("findings");
@@ -292,22 +315,30 @@ pub fn run(config: &Config, cancel: &Cancel) -> Result<Summary, Error> {
         })
     };
     // The page's lanes need the flagged users: with it, the findings come first.
-    let (people, done, lanes) = if formats.html {
-        let done = pool.install(findings_pass)?;
-        let keep = done.page.as_ref().map(html::Page::keep).unwrap_or_default();
-        let mut lanes = html::gather::Lanes::new(&done.flagged, keep);
-        let people = pool.install(|| timeline_pass(&mut lanes))?;
-        lanes.finish();
-        (people, done, Some(lanes))
-    } else {
-        let (people, done) = pool.install(|| {
-            rayon::join(
+    let findings_and_timelines = || -> Result<_, Error> {
+        if formats.html {
+            let done = findings_pass()?;
+            let keep = done.page.as_ref().map(html::Page::keep).unwrap_or_default();
+            let mut lanes = html::gather::Lanes::new(&done.flagged, keep);
+            let people = timeline_pass(&mut lanes)?;
+            lanes.finish();
+            Ok((people, done, Some(lanes)))
+        } else {
+            let (people, done) = rayon::join(
                 || timeline_pass(&mut report::timeline::Nobody),
                 findings_pass,
-            )
-        });
-        (people?, done?, None)
+            );
+            Ok((people?, done?, None))
+        }
     };
+    let manifest_pass = || {
+        manifest_rows
+            .finish()
+            .and_then(|rows| report::manifest::write(manifest_table, rows, tallies, integrity))
+    };
+    let (listed, reported) = pool.install(|| rayon::join(manifest_pass, findings_and_timelines));
+    digests.extend(listed?);
+    let (people, done, lanes) = reported?;
     let FindingsDone {
         per_rule,
         flagged,
@@ -465,6 +496,14 @@ fn unmatched_names(config: &Config, summary: &mut Summary) {
             escape(&spec.to_string())
         ));
     }
+}
+
+/// The reports written after the events, created while the output directory was at hand.
+struct LaterTables {
+    timeline: Table,
+    users: Table,
+    findings: Table,
+    manifest: Table,
 }
 
 /// Each file's status in verify.csv, for the manifest's `integrity` column.

@@ -156,13 +156,8 @@ pub fn run(config: &VerifyConfig, cancel: &Cancel) -> Result<VerifySummary, Erro
         csv: true,
         workbook: false,
     };
-    let (verdict, digests) = write_reports(
-        &mut out,
-        outcome,
-        &targets,
-        cancel,
-        &mut report::verify::Nobody,
-    )?;
+    let (verdict, digests) =
+        Tables::create(&mut out, &targets, cancel)?.write(outcome, &mut report::verify::Nobody)?;
     drop(spill);
     cancel.check()?;
     summary.verdict = verdict;
@@ -198,45 +193,61 @@ pub fn run(config: &VerifyConfig, cancel: &Cancel) -> Result<VerifySummary, Erro
     Ok(summary)
 }
 
-/// Writes verify.csv (each row also to `watcher`) and gaps.csv; counts the verdict.
-pub fn write_reports(
-    out: &mut OutputDir,
-    outcome: integrity::Outcome,
-    targets: &Targets,
-    cancel: &Cancel,
-    watcher: &mut dyn report::verify::Watcher,
-) -> Result<(Verdict, Vec<(String, FileDigest)>), Error> {
-    let mut verdict = Verdict {
-        signatures_checked: outcome.signatures_checked,
-        ..Verdict::default()
-    };
-    let mut digests = Vec::new();
-    let table = Table::create(
-        out,
-        report::verify::NAME,
-        &report::verify::HEADER,
-        targets,
-        cancel,
-    )?;
-    digests.extend(report::verify::write(
-        table,
-        outcome.rows,
-        &mut verdict,
-        watcher,
-    )?);
-    let table = Table::create(
-        out,
-        report::verify::GAPS,
-        &report::verify::GAPS_HEADER,
-        targets,
-        cancel,
-    )?;
-    digests.extend(report::verify::write_gaps(
-        table,
-        outcome.gaps,
-        &mut verdict,
-    )?);
-    Ok((verdict, digests))
+/// verify.csv and gaps.csv, created (they may be written on another thread than the one
+/// holding the output directory).
+pub struct Tables {
+    verify: Table,
+    gaps: Table,
+}
+
+impl Tables {
+    pub fn create(
+        out: &mut OutputDir,
+        targets: &Targets,
+        cancel: &Cancel,
+    ) -> Result<Tables, Error> {
+        Ok(Tables {
+            verify: Table::create(
+                out,
+                report::verify::NAME,
+                &report::verify::HEADER,
+                targets,
+                cancel,
+            )?,
+            gaps: Table::create(
+                out,
+                report::verify::GAPS,
+                &report::verify::GAPS_HEADER,
+                targets,
+                cancel,
+            )?,
+        })
+    }
+
+    /// Writes verify.csv (each row also to `watcher`) and gaps.csv; counts the verdict.
+    pub fn write(
+        self,
+        outcome: integrity::Outcome,
+        watcher: &mut dyn report::verify::Watcher,
+    ) -> Result<(Verdict, Vec<(String, FileDigest)>), Error> {
+        let mut verdict = Verdict {
+            signatures_checked: outcome.signatures_checked,
+            ..Verdict::default()
+        };
+        let mut digests = Vec::new();
+        digests.extend(report::verify::write(
+            self.verify,
+            outcome.rows,
+            &mut verdict,
+            watcher,
+        )?);
+        digests.extend(report::verify::write_gaps(
+            self.gaps,
+            outcome.gaps,
+            &mut verdict,
+        )?);
+        Ok((verdict, digests))
+    }
 }
 
 /// Reads one file's evidence.
