@@ -71,9 +71,18 @@ pub struct VerifyConfig {
     pub command: Vec<String>,
 }
 
-/// Checks that every PATH exists.
+/// Checks that every PATH exists and is a file or a directory: a pipe, socket or device named
+/// on the command line (`<(zcat ...)`, `/dev/stdin`) would be skipped like one found in a dump,
+/// and the run would report nothing from it.
 fn paths_exist(paths: &[PathBuf]) -> Result<(), String> {
     for path in paths {
+        if std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+            return Err(format!(
+                "cannot read PATH {}: not a regular file or directory (a pipe, socket or device); \
+                 save its content to a file and give that",
+                escape(&crate::discover::display_path(path))
+            ));
+        }
         if let Err(e) = std::fs::symlink_metadata(path) {
             let why = if e.kind() == std::io::ErrorKind::NotFound {
                 "no such file or directory".to_owned()

@@ -240,6 +240,22 @@ fn mistakes_are_told_early_with_the_right_status() {
         run.stderr
     );
     assert!(!out.exists(), "nothing is written");
+    // A device or pipe named as a PATH (`<(zcat ...)`): a usage error, not a silent skip.
+    if std::path::Path::new("/dev/null").exists() {
+        let run = raw(&["scan", "/dev/null", "--out", out_arg]);
+        assert_eq!(run.code, 2, "{}", run.stderr);
+        assert!(
+            run.stderr.contains(
+                "cannot read PATH /dev/null: not a regular file or directory (a pipe, socket or \
+                 device); save its content to a file and give that"
+            ),
+            "{}",
+            run.stderr
+        );
+        assert!(!out.exists(), "nothing is written");
+        let run = raw(&["verify", "/dev/null", "--out", out_arg]);
+        assert_eq!(run.code, 2, "{}", run.stderr);
+    }
     // No file at all under the paths.
     let empty = tmp.path().join("empty");
     std::fs::create_dir_all(empty.join("sub")).unwrap();
