@@ -98,9 +98,14 @@ fn paths_exist(paths: &[PathBuf]) -> Result<(), String> {
     Ok(())
 }
 
+/// The threads asked for, or one per core (at most [`crate::cli::MAX_THREADS`]).
 fn threads(n: Option<std::num::NonZeroUsize>) -> usize {
     n.map_or_else(
-        || std::thread::available_parallelism().map_or(1, |n| n.get()),
+        || {
+            std::thread::available_parallelism()
+                .map_or(1, |n| n.get())
+                .min(crate::cli::MAX_THREADS)
+        },
         |n| n.get(),
     )
 }

@@ -240,6 +240,16 @@ fn mistakes_are_told_early_with_the_right_status() {
         run.stderr
     );
     assert!(!out.exists(), "nothing is written");
+    // Thousands of threads would spend the run looking for work.
+    let run = raw(&["scan", "sample-logs", "--threads", "5000", "--out", out_arg]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "invalid value '5000' for '--threads <N>': the number of threads must be at most 256"
+        ),
+        "{}",
+        run.stderr
+    );
     // A device or pipe named as a PATH (`<(zcat ...)`): a usage error, not a silent skip.
     if std::path::Path::new("/dev/null").exists() {
         let run = raw(&["scan", "/dev/null", "--out", out_arg]);
