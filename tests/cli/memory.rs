@@ -181,12 +181,9 @@ fn one_actor_with_a_million_calls_stays_bounded() {
     assert!(peak < HEAVY_LIMIT, "peak RSS {} MiB", peak >> 20);
 }
 
-#[test]
-fn a_million_listed_files_are_sorted_on_disk() {
-    // 100 digests of one chain, each listing 10,000 log files that are not in the archive: a
-    // million rows of verify.csv, all `missing`.
-    let tmp = tempfile::tempdir().unwrap();
-    let root = tmp.path().join("dump");
+/// 100 digests of one chain under `root`, each listing 10,000 log files that are not in the
+/// archive: a million rows of verify.csv, all `missing`.
+fn million_listed(root: &std::path::Path) {
     let dir = root.join("AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2026/03/02");
     std::fs::create_dir_all(&dir).unwrap();
     for d in 0..100u32 {
@@ -212,6 +209,13 @@ fn a_million_listed_files_are_sorted_on_disk() {
         gz.write_all(doc.as_bytes()).unwrap();
         gz.finish().unwrap();
     }
+}
+
+#[test]
+fn a_million_listed_files_are_sorted_on_disk() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("dump");
+    million_listed(&root);
     let out = tmp.path().join("out");
     let (code, peak) = peak_rss(&[
         "verify",
@@ -229,4 +233,50 @@ fn a_million_listed_files_are_sorted_on_disk() {
         .count();
     assert_eq!(missing, 1_000_000);
     assert!(peak < HEAVY_LIMIT, "peak RSS {} MiB", peak >> 20);
+}
+
+#[test]
+fn scan_verify_of_a_million_events_and_a_million_listed_files_stays_bounded() {
+    // The integrity check runs beside the sorting of the events: both at their heaviest at once.
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("dump");
+    trailsift_tools::heavy::generate(
+        &root,
+        1_000_000,
+        10,
+        trailsift_tools::heavy::Shape::OneActor,
+    )
+    .unwrap();
+    million_listed(&root);
+    let out = tmp.path().join("out");
+    let (code, peak) = peak_rss(&[
+        "scan",
+        root.to_str().unwrap(),
+        "--verify",
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+        "--threads",
+        "2",
+    ]);
+    eprintln!(
+        "scan --verify, 1 M events and 1 M listed files: peak RSS {} MiB",
+        peak >> 20
+    );
+    assert_eq!(code, 4);
+    let count = |name: &str, line: &dyn Fn(&[u8]) -> bool| {
+        use std::io::BufRead;
+        let file = std::io::BufReader::new(std::fs::File::open(out.join(name)).unwrap());
+        file.split(b'\n')
+            .filter(|l| line(l.as_ref().unwrap()))
+            .count()
+    };
+    assert_eq!(count("events.csv", &|_| true), 1_000_001);
+    let has = |l: &[u8], s: &[u8]| memchr::memmem::find(l, s).is_some();
+    assert_eq!(
+        count("verify.csv", &|l| has(l, b",log,") && has(l, b",missing,")),
+        1_000_000
+    );
+    // The bound for every shape.
+    assert!(peak < 256 << 20, "peak RSS {} MiB", peak >> 20);
 }
