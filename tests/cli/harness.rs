@@ -45,6 +45,16 @@ impl Run {
     }
 }
 
+/// The names of the phases a run.json times, in order.
+pub fn phases(record: &serde_json::Value) -> Vec<String> {
+    record["timing"]["phases"]
+        .as_array()
+        .expect("run.json times its phases")
+        .iter()
+        .map(|p| p["phase"].as_str().expect("a phase has a name").to_owned())
+        .collect()
+}
+
 /// CSV text as rows of named cells.
 pub fn rows(text: &str) -> Vec<std::collections::BTreeMap<String, String>> {
     let mut r = csv::Reader::from_reader(text.as_bytes());

@@ -136,20 +136,23 @@ fn no_raw_control_character_from_the_logs_reaches_the_terminal() {
     }
 }
 
+/// `trailsift scan tests/fixtures/public --out OUT`, its streams left to the caller.
+fn scan_public(out: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_trailsift"));
+    command
+        .args(["scan", "tests/fixtures/public", "--out"])
+        .arg(out)
+        .current_dir(crate::harness::repo());
+    command
+}
+
 #[test]
 fn a_closed_pipe_ends_the_output_quietly_and_the_reports_are_whole() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
     for (stdout_closed, stderr_closed) in [(true, false), (false, true), (true, true)] {
         let _ = std::fs::remove_dir_all(&out);
-        let mut child = Command::new(env!("CARGO_BIN_EXE_trailsift"))
-            .args([
-                "scan",
-                "tests/fixtures/public",
-                "--out",
-                out.to_str().unwrap(),
-            ])
-            .current_dir(crate::harness::repo())
+        let mut child = scan_public(&out)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -193,14 +196,7 @@ fn a_stdout_that_cannot_be_written_is_named_on_stderr_and_the_reports_are_whole(
     };
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
-    let output = Command::new(env!("CARGO_BIN_EXE_trailsift"))
-        .args([
-            "scan",
-            "tests/fixtures/public",
-            "--out",
-            out.to_str().unwrap(),
-        ])
-        .current_dir(crate::harness::repo())
+    let output = scan_public(&out)
         .stdout(full)
         .stderr(Stdio::piped())
         .output()

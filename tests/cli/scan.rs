@@ -289,14 +289,8 @@ fn run_json_times_every_phase_in_order() {
     let run = scan(&["sample-logs"]);
     let record: serde_json::Value = serde_json::from_str(&run.report("run.json")).unwrap();
     let timing = &record["timing"];
-    let phases: Vec<&str> = timing["phases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["phase"].as_str().unwrap())
-        .collect();
     assert_eq!(
-        phases,
+        crate::harness::phases(&record),
         [
             "reading",
             "sorting the events",

@@ -552,14 +552,8 @@ fn scan_verify_checks_in_the_same_pass() {
     assert_eq!(record["counts"]["verify_log_unlisted"], 1);
     assert_eq!(record["counts"]["verify_digest_signature_invalid"], 2);
     // The check runs beside the sorting and writing of the events, and those phases say so.
-    let phases: Vec<&str> = record["timing"]["phases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["phase"].as_str().unwrap())
-        .collect();
     assert_eq!(
-        phases,
+        crate::harness::phases(&record),
         [
             "reading",
             "sorting the events, checking integrity",
