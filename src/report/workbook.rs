@@ -6,14 +6,15 @@
 //! after another in constant-memory mode ([`build`]): text cells for every identifier, name
 //! and account (leading zeros kept, never a formula), numbers for counts, booleans for flags,
 //! real date-time cells for times (shown as ISO 8601 UTC), a frozen header row, an autofilter
-//! and column widths from the first rows. A sheet longer than a workbook allows continues on
+//! and column widths from the first rows. The file's own dates are fixed (1980-01-01, the zip
+//! epoch), so the same reports give the same bytes. A sheet longer than a workbook allows continues on
 //! `events (2)` and so on; cells keep the 32,767-character cap.
 
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
-use rust_xlsxwriter::{Format, Workbook};
+use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook};
 
 use super::cell;
 use super::table::Value;
@@ -187,6 +188,10 @@ pub fn build(staging: &Path, sheets: &[(&str, &str)], out: &Path) -> Result<(), 
     };
     let mut workbook = Workbook::new();
     workbook.set_tempdir(staging).map_err(|e| error(out, &e))?;
+    // The creation property would otherwise be the clock's time, and two runs over the same
+    // archive would give different bytes: it is the zip epoch the entries are dated with.
+    let epoch = ExcelDateTime::from_ymd(1980, 1, 1).map_err(|e| error(out, &e))?;
+    workbook.set_properties(&DocProperties::new().set_creation_datetime(&epoch));
     let header = Format::new().set_bold();
     let time = Format::new().set_num_format("yyyy-mm-dd\"T\"hh:mm:ss\"Z\"");
     for (sheet, report) in sheets {
@@ -322,4 +327,41 @@ fn column_widths(head: &[Cell], rows: &[Vec<Cell>]) -> Vec<f64> {
             (width + 2).clamp(8, 60) as f64
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stage(staging: &Path) {
+        let mut rows = RowsWriter::create(staging, "events.csv").unwrap();
+        for cell in [Value::Text("event_time"), Value::Text("account")] {
+            rows.cell(cell).unwrap();
+        }
+        rows.end_row().unwrap();
+        rows.cell(Value::Time(crate::event::time::parse(
+            "2024-03-01T02:03:04Z",
+        )))
+        .unwrap();
+        rows.cell(Value::Text("012345678901")).unwrap();
+        rows.end_row().unwrap();
+        rows.close().unwrap();
+    }
+
+    #[test]
+    fn the_same_rows_give_the_same_bytes_at_any_time() {
+        let tmp = tempfile::tempdir().unwrap();
+        let built = |name: &str| {
+            stage(tmp.path());
+            let out = tmp.path().join(name);
+            build(tmp.path(), &[("events", "events.csv")], &out).unwrap();
+            std::fs::read(out).unwrap()
+        };
+        let first = built("first.xlsx");
+        // Into the next second: the creation time is written to the second.
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        let second = built("second.xlsx");
+        assert!(first.starts_with(b"PK"));
+        assert!(first == second, "the workbook depends on when it was built");
+    }
 }
