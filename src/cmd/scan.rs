@@ -545,7 +545,7 @@ impl report::findings::Watcher for FindingsWatcher<'_> {
     fn finding(&mut self, f: &Finding) -> Result<(), Error> {
         if let Some(tags) = self.tags.as_mut() {
             tags.push(Tag {
-                seq: f.reported.seq,
+                seq: f.event.seq,
                 rule: f.rule().id().to_owned(),
             })?;
         }

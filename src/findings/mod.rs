@@ -20,6 +20,7 @@
 //! Adding a rule is a new module in `rules/` and a line in [`RULES`]; `docs/findings.md`
 //! documents each one.
 
+mod cited;
 pub mod history;
 pub mod response;
 mod rules;
@@ -33,6 +34,7 @@ use crate::error::Error;
 use crate::event::Event;
 use crate::event::time::Timestamp;
 use crate::spill::{Decoder, Encoder, Merged, Sorter, Spill, SpillDir};
+pub use cited::Cited;
 pub use history::{ActorSummary, Calls, Member};
 pub use response::{Command, Response};
 pub use story::Story;
@@ -96,7 +98,8 @@ impl Default for Settings {
 /// One rule's verdict on one event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
-    pub reported: Arc<Reported>,
+    /// The event it is about.
+    pub event: Cited,
     /// Position of the rule in [`RULES`].
     rank: u8,
     /// The user the finding is about (whose credentials, or who acted).
@@ -114,8 +117,8 @@ pub struct Finding {
 }
 
 impl Finding {
-    pub fn event(&self) -> &Event {
-        &self.reported.event
+    pub fn event(&self) -> &Cited {
+        &self.event
     }
 
     pub fn rule(&self) -> &'static dyn Rule {
@@ -129,8 +132,7 @@ impl Finding {
 
 impl Spill for Finding {
     fn weight(&self) -> usize {
-        self.reported.weight()
-            + std::mem::size_of::<Reported>()
+        self.event.weight()
             + self.user.capacity()
             + self.explanation.capacity()
             + self
@@ -142,7 +144,7 @@ impl Spill for Finding {
     }
 
     fn encode(&self, out: &mut Encoder) {
-        self.reported.encode(out);
+        self.event.encode(out);
         out.u64(u64::from(self.rank));
         out.str(&self.user);
         out.str(&self.explanation);
@@ -154,11 +156,11 @@ impl Spill for Finding {
     }
 
     fn decode(d: &mut Decoder<'_>) -> Option<Finding> {
-        let reported = Arc::new(Reported::decode(d)?);
+        let event = Cited::decode(d)?;
         let rank = u8::try_from(d.u64()?).ok()?;
         RULES.get(usize::from(rank))?;
         Some(Finding {
-            reported,
+            event,
             rank,
             user: d.string()?,
             explanation: d.string()?,
@@ -199,7 +201,7 @@ pub(crate) fn decode_response(d: &mut Decoder<'_>) -> Option<Response> {
 
 /// Findings order: event (report order), rule, then the order the rules found them in.
 fn finding_order(a: &Finding, b: &Finding) -> Ordering {
-    (a.reported.seq, a.rank, a.emitted).cmp(&(b.reported.seq, b.rank, b.emitted))
+    (a.event.seq, a.rank, a.emitted).cmp(&(b.event.seq, b.rank, b.emitted))
 }
 
 /// Which events a rule looks at together.
@@ -326,7 +328,7 @@ impl Out {
     ) {
         self.emitted += 1;
         self.findings.push(Finding {
-            reported: Arc::clone(reported),
+            event: Cited::of(reported),
             rank: self.rank,
             user: user.to_owned(),
             explanation,
@@ -595,5 +597,5 @@ pub(crate) fn clock(t: Option<Timestamp>, day_of: Option<Timestamp>) -> String {
 /// Whether two findings in findings order are the same rule on the same event (the second
 /// is not reported).
 pub fn repeats(previous: &Finding, f: &Finding) -> bool {
-    previous.rank == f.rank && previous.reported.seq == f.reported.seq
+    previous.rank == f.rank && previous.event.seq == f.event.seq
 }

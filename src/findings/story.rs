@@ -76,7 +76,7 @@ pub(super) fn order(a: &Story, b: &Story) -> Ordering {
 
 /// Findings of stories: by story, then as findings are ordered.
 pub(super) fn member_order(a: &Finding, b: &Finding) -> Ordering {
-    (a.story, a.reported.seq, a.rank, a.emitted).cmp(&(b.story, b.reported.seq, b.rank, b.emitted))
+    (a.story, a.event.seq, a.rank, a.emitted).cmp(&(b.story, b.event.seq, b.rank, b.emitted))
 }
 
 /// Completes the findings of each story with it, into `out`.

@@ -159,7 +159,7 @@ pub fn write<'d>(
             .text(rule.severity().as_str())
             .text(&e.account)
             .text(&f.user)
-            .text(&e.actor.name)
+            .text(&e.actor)
             .text(&e.name)
             .text(&e.event_id)
             .text(&e.source_ip)

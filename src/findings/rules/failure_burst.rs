@@ -41,7 +41,7 @@ impl Rule for FailureBurst {
         let e = f.event();
         format!(
             "failed call {} of {} by {} within {} minutes ({} {})",
-            f.position, story.count, e.actor.name, story.minutes, e.name, e.error_code
+            f.position, story.count, e.actor, story.minutes, e.name, e.error_code
         )
     }
 }

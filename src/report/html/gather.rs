@@ -129,7 +129,7 @@ impl Findings {
             f.severity(),
             e.time.is_none(),
             e.time,
-            f.reported.seq,
+            f.event.seq,
             rule.id(),
         );
         if self.kept.len() >= MAX_FINDINGS
@@ -156,11 +156,11 @@ impl Findings {
         self.kept.push(Listed {
             severity: f.severity(),
             time: e.time,
-            seq: f.reported.seq,
+            seq: f.event.seq,
             rule: rule.id(),
             account: e.account.to_string(),
             user: f.user.clone(),
-            actor: e.actor.name.to_string(),
+            actor: e.actor.to_string(),
             event_name: e.name.to_string(),
             event_id: e.event_id.to_string(),
             source_ip: e.source_ip.to_string(),
