@@ -1,4 +1,5 @@
-//! Interruption: Ctrl-C (SIGINT) and SIGTERM stop a run cleanly.
+//! Interruption: Ctrl-C (SIGINT), SIGTERM and SIGHUP (the terminal or SSH session gone) stop a
+//! run cleanly.
 //!
 //! The signal handlers only record the signal in a [`Cancel`] token; the pipeline checks the
 //! token where it loops (per file read, per window of a large file, per item sorted, per row
@@ -23,14 +24,19 @@ impl Cancel {
         Cancel::default()
     }
 
-    /// A token set by SIGINT and SIGTERM.
+    /// A token set by SIGINT, SIGTERM and SIGHUP.
     pub fn on_signals() -> std::io::Result<Cancel> {
         let cancel = Cancel::new();
         #[cfg(unix)]
         {
-            use signal_hook::consts::{SIGINT, SIGTERM};
+            use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
             let once = Arc::new(AtomicBool::new(false));
-            for signal in [SIGINT, SIGTERM] {
+            // A signal the process was started with ignored stays ignored: `nohup` sets
+            // SIGHUP so, and a script's background job gets SIGINT so.
+            for signal in [SIGINT, SIGTERM, SIGHUP]
+                .into_iter()
+                .filter(|&s| !ignored(s))
+            {
                 // Registered first, so that it sees the flag as the previous signal left it.
                 signal_hook::flag::register_conditional_shutdown(
                     signal,
@@ -71,5 +77,17 @@ impl Cancel {
 
     pub fn is_set(&self) -> bool {
         self.signal().is_some()
+    }
+}
+
+/// Whether `signal` is ignored (as the process was started).
+#[cfg(unix)]
+fn ignored(signal: i32) -> bool {
+    // SAFETY: with no new action, sigaction only writes the current one into `old`, a plain C
+    // struct for which all zeroes is a valid value.
+    unsafe {
+        let mut old: libc::sigaction = std::mem::zeroed();
+        libc::sigaction(signal, std::ptr::null(), &mut old) == 0
+            && old.sa_sigaction == libc::SIG_IGN
     }
 }

@@ -24,7 +24,7 @@ pub enum Command {
     /// Exit status: 0 every input was read; 3 reports were written but some inputs were
     /// unreadable or only partly read (see manifest.csv); with --verify, the higher of that
     /// and verify's (4: evidence that the archive is not intact); 1 fatal error; 2 usage
-    /// error; 130 and 143 interrupted by SIGINT (Ctrl-C) and SIGTERM.
+    /// error; 130, 143 and 129 interrupted by SIGINT (Ctrl-C), SIGTERM and SIGHUP.
     Scan(ScanArgs),
     /// Prove offline that a downloaded archive is intact: check every log file and digest
     /// against CloudTrail's signed, chained digest files.
@@ -34,7 +34,7 @@ pub enum Command {
     /// (modified, missing, unlisted or unverifiable files, digests that fail, lost digests);
     /// 3 nothing contradicts integrity but some of it could not be verified (no public keys,
     /// digests unreadable or signed by a key not given, logging off for a while, log files
-    /// without any digest); 1 fatal error; 2 usage error; 130 and 143 interrupted.
+    /// without any digest); 1 fatal error; 2 usage error; 130, 143 and 129 interrupted.
     Verify(VerifyArgs),
 }
 

@@ -25,8 +25,8 @@ pub enum Error {
 }
 
 impl Error {
-    /// The exit status the error ends the run with: 130 for SIGINT and 143 for SIGTERM (the
-    /// shell's convention, 128 + the signal), 1 otherwise.
+    /// The exit status the error ends the run with: 130 for SIGINT, 143 for SIGTERM and 129
+    /// for SIGHUP (the shell's convention, 128 + the signal), 1 otherwise.
     pub fn exit_status(&self) -> u8 {
         match self {
             Error::Interrupted(signal) => 128u8.saturating_add(*signal as u8),
@@ -40,6 +40,7 @@ fn signal_name(signal: i32) -> String {
     match signal {
         2 => "SIGINT (Ctrl-C)".to_owned(),
         15 => "SIGTERM".to_owned(),
+        1 => "SIGHUP (the terminal went away)".to_owned(),
         n => format!("signal {n}"),
     }
 }

@@ -330,7 +330,28 @@ fn slow_dump(root: &Path) {
 /// Starts a scan and sends `signal` once it holds its output directory and has begun.
 #[cfg(unix)]
 fn interrupted(dump: &Path, out: &Path, force: bool, signal: i32) -> (i32, String) {
+    interrupted_as(dump, out, force, signal, false)
+}
+
+/// [`interrupted`], the scan started with SIGINT, SIGTERM and SIGHUP at their defaults
+/// whatever this process inherited (a background job of a script ignores SIGINT), or with
+/// SIGHUP ignored as `nohup` starts it.
+#[cfg(unix)]
+fn interrupted_as(dump: &Path, out: &Path, force: bool, signal: i32, nohup: bool) -> (i32, String) {
+    use std::os::unix::process::CommandExt;
     let mut command = Command::new(env!("CARGO_BIN_EXE_trailsift"));
+    // SAFETY: only async-signal-safe calls (signal) between fork and exec.
+    unsafe {
+        command.pre_exec(move || {
+            for s in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+                libc::signal(s, libc::SIG_DFL);
+            }
+            if nohup {
+                libc::signal(libc::SIGHUP, libc::SIG_IGN);
+            }
+            Ok(())
+        });
+    }
     command
         .args([
             "scan",
@@ -381,12 +402,21 @@ fn interruptions_leave_the_output_directory_clean_and_reusable() {
     let dump = tmp.path().join("dump");
     slow_dump(&dump);
     let out = tmp.path().join("out");
-    for (signal, status) in [(libc::SIGINT, 130), (libc::SIGTERM, 143)] {
+    for (signal, status) in [
+        (libc::SIGINT, 130),
+        (libc::SIGTERM, 143),
+        (libc::SIGHUP, 129),
+    ] {
         let (code, stderr) = interrupted(&dump, &out, false, signal);
         assert_eq!(code, status, "{stderr}");
         assert!(stderr.contains("interrupted by SIG"), "{stderr}");
         assert_eq!(entries(&out), Vec::<String>::new(), "{stderr}");
     }
+    // Under nohup a hangup is ignored: the run completes.
+    let kept = tmp.path().join("nohup");
+    let (code, stderr) = interrupted_as(&dump, &kept, false, libc::SIGHUP, true);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(entries(&kept).contains(&"run.json".to_owned()), "{stderr}");
     // The directory is reusable without --force.
     let done = raw(&[
         "scan",
