@@ -244,7 +244,7 @@ pub fn discover(
         bytes += found.file.size;
         files.push(found)
     };
-    for root in roots {
+    for root in distinct_roots(roots) {
         for entry in WalkDir::new(root)
             .follow_links(true)
             .into_iter()
@@ -306,6 +306,31 @@ pub fn discover(
         problems: problems.finish()?,
         last_problem: None,
     })
+}
+
+/// The roots worth walking: a directory given twice in different spellings (`dump` and
+/// `/home/me/dump`, `./dump/../dump`) is walked once, as first given, and a directory inside
+/// another root directory is left to that one's walk. Paths that are spelled alike are
+/// already found once; these would be read twice, their records counted twice and every
+/// event taken for a repeated delivery.
+fn distinct_roots(roots: &[PathBuf]) -> Vec<&PathBuf> {
+    let real: Vec<Option<PathBuf>> = roots
+        .iter()
+        .map(|r| std::fs::canonicalize(r).ok().filter(|_| r.is_dir()))
+        .collect();
+    roots
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| {
+            let Some(me) = &real[i] else { return true };
+            !real.iter().enumerate().any(|(j, other)| {
+                other.as_ref().is_some_and(|other| {
+                    j != i && ((other == me && j < i) || (other != me && me.starts_with(other)))
+                })
+            })
+        })
+        .map(|(_, r)| r)
+        .collect()
 }
 
 /// A file's identity on its device.
@@ -446,6 +471,26 @@ mod tests {
         );
         assert!(input_file(PathBuf::from("a/x.jsonl.gz"), 0, false).json_named);
         assert!(!input_file(PathBuf::from("a/x.log"), 0, false).json_named);
+    }
+
+    #[test]
+    fn a_directory_is_walked_once_however_it_is_spelled() {
+        let tmp = tempfile::tempdir().unwrap();
+        let a = tmp.path().join("a");
+        std::fs::create_dir_all(a.join("b")).unwrap();
+        std::fs::write(a.join("b/x.json"), "{}").unwrap();
+        let roots: Vec<PathBuf> = [
+            a.join("b"),
+            a.clone(),
+            a.join("b/.."),
+            a.join("./b/x.json"),
+            tmp.path().join("missing"),
+            a.clone(),
+        ]
+        .into();
+        // b lies inside a; a/b/.. and the second a are a again; a file root, and a root
+        // that cannot be read (the walk reports it), stay.
+        assert_eq!(distinct_roots(&roots), [&roots[1], &roots[3], &roots[4]]);
     }
 
     #[cfg(unix)]

@@ -116,6 +116,17 @@ fn a_file_found_twice_is_read_once() {
     for name in REPORTS {
         assert_eq!(once.report(name), twice.report(name), "{name}");
     }
+    // The same directories spelled differently: read once, as first spelled.
+    let absolute = crate::harness::repo().join("sample-logs/AWSLogs");
+    let respelled = scan(&[
+        "sample-logs",
+        "./sample-logs/../sample-logs/",
+        absolute.to_str().unwrap(),
+    ]);
+    assert_eq!(respelled.code, 0, "{}", respelled.stderr);
+    for name in REPORTS {
+        assert_eq!(once.report(name), respelled.report(name), "{name}");
+    }
 }
 
 #[test]
