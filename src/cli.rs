@@ -74,9 +74,14 @@ pub struct VerifyArgs {
     #[arg(long, short = 'j', value_name = "N", value_parser = parse_threads)]
     pub threads: Option<NonZeroUsize>,
 
-    /// Memory the external sorts may fill together before they write runs to disk.
-    #[arg(long, value_name = "SIZE", default_value = "64M", value_parser = parse_size)]
+    /// Memory the external sorts may fill together before they write runs to disk (at least
+    /// 1M).
+    #[arg(long, value_name = "SIZE", default_value = "64M", value_parser = parse_sort_memory)]
     pub sort_memory: usize,
+
+    /// --sort-memory in bytes, without its floor (tests sort on disk with a few hundred).
+    #[arg(long, value_name = "BYTES", hide = true, value_parser = parse_size)]
+    pub sort_memory_unchecked: Option<usize>,
 
     /// No summary, no progress bar, no warnings (the exit status still tells).
     #[arg(long, short)]
@@ -147,11 +152,15 @@ pub struct ScanArgs {
     )]
     pub formats: Vec<Format>,
 
-    /// Memory each of the external sorts of the results may fill before it sorts a run onto
+    /// Memory the external sorts of the results may fill together before they sort runs onto
     /// disk (in a hidden directory inside the output directory, removed at the end). Bytes, or
-    /// with a K, M or G suffix. The reports do not depend on it.
-    #[arg(long, value_name = "SIZE", default_value = "64M", value_parser = parse_size)]
+    /// with a K, M or G suffix; at least 1M. The reports do not depend on it.
+    #[arg(long, value_name = "SIZE", default_value = "64M", value_parser = parse_sort_memory)]
     pub sort_memory: usize,
+
+    /// --sort-memory in bytes, without its floor (tests sort on disk with a few hundred).
+    #[arg(long, value_name = "BYTES", hide = true, value_parser = parse_size)]
+    pub sort_memory_unchecked: Option<usize>,
 
     /// Also check the archive's integrity in the same pass (as `trailsift verify` does):
     /// verify.csv, gaps.csv, and an integrity column in manifest.csv.
@@ -244,6 +253,21 @@ fn parse_bound(s: &str) -> Result<Timestamp, String> {
 }
 
 /// A size in bytes: `4096`, `512K`, `32M`, `1G` (powers of 1024).
+/// The least `--sort-memory`: below it the sorts would write a run to disk every few events
+/// (a run per event at a few hundred bytes), and a scan of an hour's work would take days.
+pub const MIN_SORT_MEMORY: usize = 1 << 20;
+
+fn parse_sort_memory(s: &str) -> Result<usize, String> {
+    let size = parse_size(s)?;
+    if size < MIN_SORT_MEMORY {
+        return Err(format!(
+            "'{}' is less than the sorts need, 1M (sizes are in bytes unless K, M or G follows)",
+            crate::terminal::escape(s)
+        ));
+    }
+    Ok(size)
+}
+
 fn parse_size(s: &str) -> Result<usize, String> {
     let text = s.trim();
     let (digits, unit) = match text.char_indices().last() {
@@ -307,6 +331,19 @@ mod tests {
         assert!(parse_threads("257").unwrap_err().contains("at most 256"));
         assert_eq!(parse_threads("256").map(NonZeroUsize::get), Ok(256));
         assert_eq!(parse_threads("4").map(NonZeroUsize::get), Ok(4));
+    }
+
+    #[test]
+    fn the_sorts_get_at_least_a_mebibyte() {
+        assert_eq!(parse_sort_memory("1M"), Ok(1 << 20));
+        assert_eq!(parse_sort_memory("64m"), Ok(64 << 20));
+        // 64 meant as megabytes is 64 bytes: refused, not a scan that never ends.
+        let refused = parse_sort_memory("64").unwrap_err();
+        assert!(
+            refused.contains("'64' is less than the sorts need, 1M"),
+            "{refused}"
+        );
+        assert!(parse_sort_memory("1023K").is_err());
     }
 
     #[test]

@@ -120,7 +120,7 @@ impl VerifyConfig {
             force: args.force,
             threads: threads(args.threads),
             quiet: args.quiet,
-            sort_memory: args.sort_memory,
+            sort_memory: args.sort_memory_unchecked.unwrap_or(args.sort_memory),
             command,
         })
     }
@@ -181,7 +181,7 @@ impl Config {
             },
             threads,
             quiet: args.quiet,
-            sort_memory: args.sort_memory,
+            sort_memory: args.sort_memory_unchecked.unwrap_or(args.sort_memory),
             file_batch: args.file_batch.get(),
             findings: Settings {
                 chain_window: chrono::Duration::minutes(args.chain_minutes.get().into()),

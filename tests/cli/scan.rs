@@ -85,7 +85,13 @@ fn results_sorted_on_disk_and_files_read_in_batches_give_the_same_bytes() {
     ] {
         let args: Vec<&str> = [input].into_iter().chain(extra).collect();
         let memory = scan(&args);
-        let disk = scan(&[&args[..], &["--sort-memory", "300", "--file-batch", "7"]].concat());
+        let disk = scan(
+            &[
+                &args[..],
+                &["--sort-memory-unchecked", "300", "--file-batch", "7"],
+            ]
+            .concat(),
+        );
         assert_eq!(memory.code, disk.code, "{}", disk.stderr);
         for name in REPORTS {
             assert_eq!(
@@ -109,7 +115,7 @@ fn a_file_found_twice_is_read_once() {
         "sample-logs",
         file,
         "sample-logs/AWSLogs",
-        "--sort-memory",
+        "--sort-memory-unchecked",
         "300",
     ]);
     assert_eq!(twice.code, 0, "{}", twice.stderr);
@@ -205,6 +211,15 @@ fn bad_arguments_are_usage_errors() {
             "2026-03-04",
         ],
         &["scan", "sample-logs", "--out", "x", "--threads", "0"],
+        &["scan", "sample-logs", "--out", "x", "--sort-memory", "64"],
+        &[
+            "verify",
+            "sample-logs",
+            "--out",
+            "x",
+            "--sort-memory",
+            "512K",
+        ],
         &["scan", "sample-logs", "--out", "x", "--bogus"],
     ] {
         let run = raw(args);
