@@ -1,7 +1,8 @@
 //! Discovery: the input paths in, a sorted stream of files to read out.
 //!
 //! Directories are walked recursively, following symbolic links (loops and dangling links are
-//! reported, not fatal). Every file found is listed, so the manifest can prove coverage; its path
+//! reported, not fatal; a link to something the walk reaches by its own path is listed, not
+//! followed, so that nothing is read twice). Every file found is listed, so the manifest can prove coverage; its path
 //! says what it probably is: CloudTrail digest, Insights and Lake folders are not event logs and
 //! are not read; files named like data are read and judged by their content; anything else is
 //! read only if its first bytes are gzip or JSON.
@@ -46,11 +47,15 @@ pub struct InputFile {
     pub json_named: bool,
 }
 
-/// A path that could not be walked (a loop, a dangling link, no permission).
+/// A path the walk did not read: one that could not be walked (a loop, a dangling link, no
+/// permission), or a symbolic link to a file or directory that the walk reads under its own
+/// path (`skipped`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WalkProblem {
     pub display: String,
     pub message: String,
+    /// Not a problem: another way to something read elsewhere.
+    pub skipped: bool,
 }
 
 /// Everything found under the inputs: the files as a stream sorted by path (held in an
@@ -104,17 +109,19 @@ impl Spill for WalkProblem {
     fn encode(&self, out: &mut Encoder) {
         out.str(&self.display);
         out.str(&self.message);
+        out.bool(self.skipped);
     }
     fn decode(d: &mut Decoder<'_>) -> Option<Self> {
         Some(WalkProblem {
             display: d.string()?,
             message: d.string()?,
+            skipped: d.bool()?,
         })
     }
 }
 
 fn problem_order(a: &WalkProblem, b: &WalkProblem) -> std::cmp::Ordering {
-    (&a.display, &a.message).cmp(&(&b.display, &b.message))
+    (&a.display, &a.message, a.skipped).cmp(&(&b.display, &b.message, b.skipped))
 }
 
 /// Whether there is anything at all to read under `roots` (stops at the first file).
@@ -244,13 +251,41 @@ pub fn discover(
         bytes += found.file.size;
         files.push(found)
     };
-    for root in distinct_roots(roots) {
-        for entry in WalkDir::new(root)
+    let walked: Vec<Root<'_>> = distinct_roots(roots)
+        .into_iter()
+        .map(|given| Root {
+            given,
+            real: std::fs::canonicalize(given).ok().filter(|r| r.is_dir()),
+        })
+        .collect();
+    for root in &walked {
+        let mut walk = WalkDir::new(root.given)
             .follow_links(true)
             .into_iter()
-            .filter_entry(|e| !excluded(e))
-        {
+            .filter_entry(|e| !excluded(e));
+        while let Some(entry) = walk.next() {
             seq += 1;
+            if let Ok(e) = &entry
+                && e.depth() > 0
+                && e.path_is_symlink()
+                && let Some(there) = read_elsewhere(e.path(), &walked, exclude)
+            {
+                let what = if e.file_type().is_dir() {
+                    walk.skip_current_dir();
+                    "directory"
+                } else {
+                    "file"
+                };
+                problems.push(WalkProblem {
+                    display: display_path(e.path()),
+                    message: format!(
+                        "symbolic link to the {what} {}, read under that path",
+                        display_path(&there)
+                    ),
+                    skipped: true,
+                })?;
+                continue;
+            }
             match entry {
                 Ok(e) if e.file_type().is_file() => {
                     let named = e.depth() == 0;
@@ -271,7 +306,7 @@ pub fn discover(
                     let path = err
                         .path()
                         .map(Path::to_path_buf)
-                        .unwrap_or_else(|| root.clone());
+                        .unwrap_or_else(|| root.given.clone());
                     let message = match (err.loop_ancestor(), err.io_error()) {
                         (Some(ancestor), _) => {
                             format!("symbolic link loop back to {}", display_path(ancestor))
@@ -291,6 +326,7 @@ pub fn discover(
                     problems.push(WalkProblem {
                         display: display_path(&path),
                         message,
+                        skipped: false,
                     })?;
                 }
             }
@@ -305,6 +341,51 @@ pub fn discover(
         bytes,
         problems: problems.finish()?,
         last_problem: None,
+    })
+}
+
+/// A directory walked: the path as given, and its real path (`None` if it has none).
+struct Root<'a> {
+    given: &'a PathBuf,
+    real: Option<PathBuf>,
+}
+
+/// Where the walk reads what the symbolic link `link` leads to, when it reads it by a path of
+/// its own: the target lies inside a directory being walked, and every directory from that
+/// one down to the target can be listed (else the link may be the only way in) and is not
+/// the run's output. Returns that path as the walk spells it.
+fn read_elsewhere(
+    link: &Path,
+    walked: &[Root<'_>],
+    exclude: Option<(u64, u64)>,
+) -> Option<PathBuf> {
+    let target = std::fs::canonicalize(link).ok()?;
+    walked.iter().find_map(|root| {
+        let real = root.real.as_ref()?;
+        let inside = target.strip_prefix(real).ok()?;
+        if inside.as_os_str().is_empty() {
+            // The walked directory itself: a loop, which the walk reports.
+            return None;
+        }
+        let mut dir = real.clone();
+        let listable = |dir: &Path| {
+            std::fs::read_dir(dir).is_ok()
+                && (exclude.is_none()
+                    || std::fs::metadata(dir).ok().and_then(|m| file_id(&m)) != exclude)
+        };
+        if !listable(&dir) {
+            return None;
+        }
+        let mut parts = inside.components().peekable();
+        while let Some(part) = parts.next() {
+            dir.push(part);
+            // The last part is the target: a file is opened, a directory listed, as they
+            // would be through the link.
+            if parts.peek().is_some() && !listable(&dir) {
+                return None;
+            }
+        }
+        Some(root.given.join(inside))
     })
 }
 
@@ -491,6 +572,58 @@ mod tests {
         // b lies inside a; a/b/.. and the second a are a again; a file root, and a root
         // that cannot be read (the walk reports it), stay.
         assert_eq!(distinct_roots(&roots), [&roots[1], &roots[3], &roots[4]]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn links_to_what_the_walk_reads_anyway_are_listed_not_followed() {
+        use std::os::unix::fs::symlink;
+        let tmp = tempfile::tempdir().unwrap();
+        let (a, other) = (tmp.path().join("a"), tmp.path().join("other"));
+        std::fs::create_dir_all(a.join("b/c")).unwrap();
+        std::fs::create_dir_all(&other).unwrap();
+        std::fs::write(a.join("b/c/x.json"), "{}").unwrap();
+        std::fs::write(other.join("y.json"), "{}").unwrap();
+        symlink("b", a.join("to_b")).unwrap();
+        symlink(a.join("b/c/x.json"), a.join("to_x.json")).unwrap();
+        symlink("../b/c", a.join("b/to_c")).unwrap();
+        // Outside the walk: the link is the way in, and it is followed.
+        symlink(&other, a.join("to_other")).unwrap();
+        let spill = SpillDir::new(tmp.path(), 1 << 20);
+        let mut found = discover(std::slice::from_ref(&a), &spill, None).unwrap();
+        let mut files = Vec::new();
+        found.next_files(&mut files, 100).unwrap();
+        let shown = |p: &Path| display_path(p);
+        let files: Vec<String> = files.iter().map(|f| f.display.clone()).collect();
+        assert_eq!(
+            files,
+            [
+                shown(&a.join("b/c/x.json")),
+                shown(&a.join("to_other/y.json"))
+            ]
+        );
+        let mut problems = Vec::new();
+        while let Some(p) = found.next_problem().unwrap() {
+            assert!(p.skipped, "{p:?}");
+            problems.push((p.display, p.message));
+        }
+        let link = |from: &str, what: &str, to: &str| {
+            (
+                shown(&a.join(from)),
+                format!(
+                    "symbolic link to the {what} {}, read under that path",
+                    shown(&a.join(to))
+                ),
+            )
+        };
+        assert_eq!(
+            problems,
+            [
+                link("b/to_c", "directory", "b/c"),
+                link("to_b", "directory", "b"),
+                link("to_x.json", "file", "b/c/x.json"),
+            ]
+        );
     }
 
     #[cfg(unix)]

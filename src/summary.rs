@@ -71,9 +71,14 @@ impl Summary {
         }
     }
 
-    /// Counts a path that could not be walked.
+    /// Counts a path the walk did not read: a link to something read under another path
+    /// (skipped), or one that could not be walked.
     pub fn add_walk_problem(&mut self, w: &WalkProblem) {
         self.files += 1;
+        if w.skipped {
+            self.skipped += 1;
+            return;
+        }
         self.unreadable += 1;
         self.warn(format!("{}: unreadable: {}", w.display, w.message));
     }

@@ -138,7 +138,9 @@ pub fn run(config: &Config, cancel: &Cancel) -> Result<Summary, Error> {
         }
     }
     while let Some(w) = found.next_problem()? {
-        page_inputs.add(&w.display, "unreadable", &w.message);
+        if !w.skipped {
+            page_inputs.add(&w.display, "unreadable", &w.message);
+        }
         summary.add_walk_problem(&w);
         manifest_rows.push(report::manifest::Row::walk(&w))?;
     }

@@ -67,9 +67,12 @@ pub fn integrity_order(a: &Integrity, b: &Integrity) -> Ordering {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Row {
     path: String,
-    /// The file's report; `None` for a path that could not be walked.
+    /// The file's report; `None` for a path the walk did not read.
     file: Option<FileRow>,
+    /// Why the walk did not read it.
     walk_error: String,
+    /// It was not a problem: a link to something read under another path.
+    walk_skipped: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,6 +106,7 @@ impl Row {
                 note: r.note.clone(),
             }),
             walk_error: String::new(),
+            walk_skipped: false,
         }
     }
 
@@ -111,6 +115,7 @@ impl Row {
             path: problem.display.clone(),
             file: None,
             walk_error: problem.message.clone(),
+            walk_skipped: problem.skipped,
         }
     }
 }
@@ -134,6 +139,7 @@ impl Spill for Row {
     fn encode(&self, out: &mut Encoder) {
         out.str(&self.path);
         out.str(&self.walk_error);
+        out.bool(self.walk_skipped);
         out.bool(self.file.is_some());
         if let Some(f) = &self.file {
             out.u64(u64::from(f.index));
@@ -151,6 +157,7 @@ impl Spill for Row {
     fn decode(d: &mut Decoder<'_>) -> Option<Row> {
         let path = d.string()?;
         let walk_error = d.string()?;
+        let walk_skipped = d.bool()?;
         let file = if d.bool()? {
             Some(FileRow {
                 index: d.u32()?,
@@ -184,6 +191,7 @@ impl Spill for Row {
             path,
             file,
             walk_error,
+            walk_skipped,
         })
     }
 }
@@ -246,7 +254,11 @@ pub fn write(
                 .row()
                 .text(&row.path)
                 .text("other")
-                .text("unreadable")
+                .text(if row.walk_skipped {
+                    Status::Skipped.as_str()
+                } else {
+                    Status::Unreadable.as_str()
+                })
                 .num(0u64)
                 .num(0u64)
                 .num(0u64)

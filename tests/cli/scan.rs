@@ -135,6 +135,60 @@ fn a_file_found_twice_is_read_once() {
     }
 }
 
+#[cfg(unix)]
+#[test]
+fn links_to_files_the_walk_reads_anyway_are_listed_not_read_again() {
+    use std::os::unix::fs::symlink;
+    let tmp = tempfile::tempdir().unwrap();
+    let dump = tmp.path().join("dump");
+    crate::harness::copy_tree(&crate::harness::repo().join("sample-logs"), &dump);
+    let dump_arg = dump.to_str().unwrap();
+    let plain = scan(&[dump_arg]);
+    assert_eq!(plain.code, 0, "{}", plain.stderr);
+    let day = "AWSLogs/111122223333/CloudTrail/us-east-1/2026/03/03";
+    let file =
+        format!("{day}/111122223333_CloudTrail_us-east-1_20260303T0125Z_6M8ctr5H0nBScS2U.json.gz");
+    symlink(dump.join(day), dump.join("latest")).unwrap();
+    symlink("AWSLogs", dump.join("everything")).unwrap();
+    symlink(&file, dump.join("one.json.gz")).unwrap();
+    let linked = scan(&[dump_arg, "--sort-memory-unchecked", "300"]);
+    assert_eq!(linked.code, 0, "{}", linked.stderr);
+    for name in REPORTS.iter().filter(|&&n| n != "manifest.csv") {
+        assert_eq!(plain.report(name), linked.report(name), "{name}");
+    }
+    // The manifest lists each link, as skipped, and nothing else more.
+    let link = |from: &str, what: &str, to: &str| {
+        format!(
+            "{dump_arg}/{from},other,skipped,0,0,0,,0,0,0,\"symbolic link to the {what} {dump_arg}/{to}, read under that path\","
+        )
+    };
+    let links = [
+        link("everything", "directory", "AWSLogs"),
+        link("latest", "directory", day),
+        link("one.json.gz", "file", &file),
+    ];
+    let manifest = linked.report("manifest.csv");
+    let (listed, rest): (Vec<&str>, Vec<&str>) =
+        manifest.lines().partition(|l| links.iter().any(|k| k == l));
+    assert_eq!(listed, links.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(
+        rest,
+        plain.report("manifest.csv").lines().collect::<Vec<_>>()
+    );
+    assert!(
+        linked
+            .stdout
+            .contains("inputs: 122 ok, 0 partial, 0 unreadable, 6 skipped"),
+        "{}",
+        linked.stdout
+    );
+    assert!(
+        linked.stdout.contains("4 repeated deliveries merged"),
+        "{}",
+        linked.stdout
+    );
+}
+
 #[test]
 fn every_record_is_accounted_for_with_all_events() {
     let run = scan(&["sample-logs", "--all-events"]);

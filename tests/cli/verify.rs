@@ -261,20 +261,6 @@ fn without_keys_hashes_and_links_are_still_checked_and_the_summary_says_so() {
     assert_eq!(run.gaps(), case.archive.gaps);
 }
 
-/// Copies a directory tree.
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
-
 /// The bundled sample with hourly, signed digests added (untampered).
 struct Signed {
     dir: tempfile::TempDir,
@@ -284,7 +270,7 @@ struct Signed {
 impl Signed {
     fn new() -> Signed {
         let dir = tempfile::tempdir().unwrap();
-        copy_tree(
+        crate::harness::copy_tree(
             &super::harness::repo().join("sample-logs"),
             &dir.path().join("dump"),
         );
