@@ -20,6 +20,8 @@ pub struct Summary {
     pub ok: usize,
     pub partial: usize,
     pub unreadable: usize,
+    /// Of the unreadable, paths that could not be walked (no file to open).
+    pub unwalked: u64,
     pub skipped: usize,
     pub bytes: u64,
     pub records: u64,
@@ -80,6 +82,7 @@ impl Summary {
             return;
         }
         self.unreadable += 1;
+        self.unwalked += 1;
         self.warn(format!("{}: unreadable: {}", w.display, w.message));
     }
 
@@ -217,7 +220,7 @@ impl fmt::Display for Summary {
         writeln!(f)?;
         if let Some((verdict, keys)) = &self.integrity {
             writeln!(f, "integrity:")?;
-            for line in verdict.describe(*keys).lines() {
+            for line in verdict.describe(*keys, self.unwalked).lines() {
                 writeln!(f, "  {line}")?;
             }
         }

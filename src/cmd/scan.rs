@@ -429,7 +429,7 @@ pub fn run(config: &Config, cancel: &Cancel) -> Result<Summary, Error> {
             integrity: summary
                 .integrity
                 .as_ref()
-                .map(|(v, keys)| v.describe(*keys)),
+                .map(|(v, keys)| v.describe(*keys, summary.unwalked)),
         };
         digests.push(html::write(&mut out, &page)?);
     }

@@ -38,11 +38,18 @@ pub struct VerifySummary {
     pub threads: usize,
     pub elapsed: Duration,
     pub reports: Vec<String>,
+    /// Paths under the inputs that could not be walked (a directory that cannot be listed,
+    /// a loop, a dangling link): whatever they hold was not checked.
+    pub unwalked: u64,
+    /// The first of them, `path: why` (for the terminal: escaped when printed).
+    pub unwalked_shown: Vec<String>,
 }
 
 impl VerifySummary {
+    /// The verdict's status; at least 3 when some path could not be read.
     pub fn exit_status(&self) -> u8 {
-        self.verdict.exit_status()
+        let unread = if self.unwalked > 0 { 3 } else { 0 };
+        self.verdict.exit_status().max(unread)
     }
 }
 
@@ -73,7 +80,21 @@ impl fmt::Display for VerifySummary {
             self.elapsed.as_secs_f64(),
             plural(self.threads as u64, "thread", "threads")
         )?;
-        writeln!(f, "{}", v.describe(self.keys))?;
+        if self.unwalked > 0 {
+            writeln!(
+                f,
+                "could not read {} under the inputs (nothing in them was checked):",
+                plural(self.unwalked, "path", "paths")
+            )?;
+            for line in &self.unwalked_shown {
+                writeln!(f, "  {}", escape(line))?;
+            }
+            let more = self.unwalked - self.unwalked_shown.len() as u64;
+            if more > 0 {
+                writeln!(f, "  ... and {more} more (run.json counts them)")?;
+            }
+        }
+        writeln!(f, "{}", v.describe(self.keys, self.unwalked))?;
         let reports: Vec<String> = self
             .reports
             .iter()
@@ -141,6 +162,17 @@ pub fn run(config: &VerifyConfig, cancel: &Cancel) -> Result<VerifySummary, Erro
         summary.bytes += batch.iter().map(|f| f.size).sum::<u64>();
     }
     drop(readers);
+    while let Some(w) = found.next_problem()? {
+        if w.skipped {
+            continue;
+        }
+        summary.unwalked += 1;
+        if summary.unwalked_shown.len() < crate::summary::KEPT_WARNINGS {
+            summary
+                .unwalked_shown
+                .push(format!("{}: {}", w.display, w.message));
+        }
+    }
     let timing = Timing::new(reading_started.elapsed(), busy.seconds());
     progress.phase("checking the chains");
     let outcome = pool.install(|| {
@@ -270,6 +302,7 @@ pub fn counts(summary: &VerifySummary) -> serde_json::Map<String, serde_json::Va
     let mut m = serde_json::Map::new();
     m.insert("files".into(), summary.files.into());
     m.insert("bytes".into(), summary.bytes.into());
+    m.insert("unreadable_paths".into(), summary.unwalked.into());
     summary.verdict.counts_into(summary.keys, "", &mut m);
     m
 }

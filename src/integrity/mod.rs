@@ -391,8 +391,9 @@ fn statuses(verdict: &Verdict, kind: Kind, order: &[Status]) -> String {
 
 impl Verdict {
     /// The summary's lines (no final newline): the statuses, the gaps, whether signatures
-    /// were checked (with `keys` public keys), the verdict.
-    pub fn describe(&self, keys: usize) -> String {
+    /// were checked (with `keys` public keys), the verdict (which `unread` paths under the
+    /// inputs, that could not be walked, keep from being `intact`).
+    pub fn describe(&self, keys: usize, unread: u64) -> String {
         use Status::*;
         let logs = statuses(
             self,
@@ -428,9 +429,10 @@ impl Verdict {
             1 => "checked with 1 public key".to_owned(),
             n => format!("checked with {n} public keys"),
         };
-        let verdict = match self.exit_status() {
-            4 => "NOT INTACT: see verify.csv (status) and gaps.csv",
-            3 => "nothing contradicts integrity, but not all of it could be verified",
+        let verdict = match (self.exit_status(), unread) {
+            (4, _) => "NOT INTACT: see verify.csv (status) and gaps.csv",
+            (3, _) => "nothing contradicts integrity, but not all of it could be verified",
+            (_, 1..) => "nothing contradicts integrity, but some paths could not be read",
             _ => "intact: every log file and digest checks out",
         };
         format!(

@@ -369,6 +369,47 @@ fn an_intact_archive_exits_0_and_without_keys_3() {
     );
 }
 
+#[cfg(unix)]
+#[test]
+fn paths_that_cannot_be_walked_are_named_and_keep_the_archive_from_intact() {
+    use std::os::unix::fs::symlink;
+    let s = Signed::new();
+    let intact = s.with_keys();
+    assert_eq!(intact.code, 0, "{}", intact.stderr);
+    // A dangling link and a loop: whatever they held was not checked. A link to a directory
+    // read anyway changes nothing.
+    symlink(
+        "/nonexistent/x.json.gz",
+        s.root().join("AWSLogs/gone.json.gz"),
+    )
+    .unwrap();
+    symlink("..", s.root().join("AWSLogs/loop")).unwrap();
+    symlink("AWSLogs", s.root().join("again")).unwrap();
+    let run = s.with_keys();
+    assert_eq!(run.code, 3, "{}\n{}", run.stdout, run.stderr);
+    let root = s.root();
+    let root = root.to_str().unwrap();
+    assert!(
+        run.stdout.contains(&format!(
+            "could not read 2 paths under the inputs (nothing in them was checked):\n  {root}/AWSLogs/gone.json.gz: dangling symbolic link\n  {root}/AWSLogs/loop: symbolic link loop back to {root}\n"
+        )),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("verdict: nothing contradicts integrity, but some paths could not be read"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(run.statuses(), intact.statuses());
+    let record: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.report.join("run.json")).unwrap())
+            .unwrap();
+    assert_eq!(record["counts"]["unreadable_paths"], 2);
+    assert_eq!(record["exit_status"], 3);
+}
+
 #[test]
 fn recompressing_every_file_changes_nothing() {
     let s = Signed::new();
