@@ -18,7 +18,7 @@ use std::collections::VecDeque;
 
 use super::chain::{Chains, Interval, Listing};
 use super::names::LogName;
-use super::{FoundLog, Gap, GapReason, Kind, Row, Status};
+use super::{FoundLog, Gap, GapReason, Kind, Row, Status, Unhashed};
 use crate::error::Error;
 use crate::event::time::{self, Timestamp};
 use crate::report::digest::hex;
@@ -34,7 +34,7 @@ pub struct LogItem {
     region: String,
     delivered: Timestamp,
     /// Hex SHA-256, or why the content could not be read whole.
-    sha256: Result<String, String>,
+    sha256: Result<String, Unhashed>,
     more_than_one_member: bool,
 }
 
@@ -78,16 +78,13 @@ impl Spill for LogItem {
             out.str(s);
         }
         out.time(Some(self.delivered));
-        match &self.sha256 {
-            Ok(h) => {
-                out.bool(true);
-                out.str(h);
-            }
-            Err(why) => {
-                out.bool(false);
-                out.str(why);
-            }
-        }
+        let (tag, text) = match &self.sha256 {
+            Ok(h) => (0, h),
+            Err(Unhashed::Damaged(why)) => (1, why),
+            Err(Unhashed::Unread(why)) => (2, why),
+        };
+        out.u64(tag);
+        out.str(text);
         out.bool(self.more_than_one_member);
     }
     fn decode(d: &mut Decoder<'_>) -> Option<Self> {
@@ -98,10 +95,11 @@ impl Spill for LogItem {
             account: d.string()?,
             region: d.string()?,
             delivered: d.time()??,
-            sha256: if d.bool()? {
-                Ok(d.string()?)
-            } else {
-                Err(d.string()?)
+            sha256: match (d.u64()?, d.string()?) {
+                (0, h) => Ok(h),
+                (1, why) => Err(Unhashed::Damaged(why)),
+                (2, why) => Err(Unhashed::Unread(why)),
+                _ => return None,
             },
             more_than_one_member: d.bool()?,
         })
@@ -209,17 +207,20 @@ fn judge_found(
 ) -> Result<(), Error> {
     let intact: Vec<&Listing> = listed.iter().filter(|l| l.digest_status.intact()).collect();
     let sha = match &f.sha256 {
-        Err(why) => {
+        Err(unhashed) => {
             let (digest, trail) = listed
                 .first()
                 .map_or(("", ""), |l| (l.digest.as_str(), l.trail.as_str()));
-            return rows.push(log_row(
-                f,
-                Status::Modified,
-                digest,
-                trail,
-                format!("cannot be read whole: {why}"),
-            ));
+            let (status, detail) = match unhashed {
+                Unhashed::Damaged(why) => {
+                    (Status::Modified, format!("cannot be read whole: {why}"))
+                }
+                Unhashed::Unread(why) => (
+                    Status::Unreadable,
+                    format!("this copy cannot be read ({why}): its content is not checked"),
+                ),
+            };
+            return rows.push(log_row(f, status, digest, trail, detail));
         }
         Ok(sha) => sha,
     };

@@ -261,9 +261,19 @@ pub struct FoundLog {
     pub key: String,
     pub name: LogName,
     /// The SHA-256 of its content, or why it could not be read whole.
-    pub sha256: Result<[u8; 32], String>,
+    pub sha256: Result<[u8; 32], Unhashed>,
     /// Bytes follow its first gzip member.
     pub more_than_one_member: bool,
+}
+
+/// Why a log file's content has no hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unhashed {
+    /// The file is damaged: its gzip stream is broken or cut off (`modified`).
+    Damaged(String),
+    /// The copy on this disk could not be opened or read (no permission, an I/O error, gone
+    /// since the walk): nothing is known of its content (`unreadable`).
+    Unread(String),
 }
 
 /// A digest found in the archive.
@@ -398,7 +408,15 @@ impl Verdict {
         let logs = statuses(
             self,
             Kind::Log,
-            &[Valid, NotCovered, Modified, Missing, Unlisted, Unverifiable],
+            &[
+                Valid,
+                NotCovered,
+                Modified,
+                Missing,
+                Unlisted,
+                Unverifiable,
+                Unreadable,
+            ],
         );
         let digests = statuses(
             self,

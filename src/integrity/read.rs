@@ -5,9 +5,9 @@ use std::path::Path;
 
 use super::digest::{self, looks_like_digest};
 use super::names::{self, DigestName, LogName, key_of};
-use super::{FoundDigest, FoundLog};
+use super::{FoundDigest, FoundLog, Unhashed};
 use crate::discover::{InputFile, PathKind};
-use crate::input::{Feed, ReadReport, Reader};
+use crate::input::{Feed, ReadProblem, ReadReport, Reader};
 
 /// The largest digest read (CloudTrail's are a few hundred KiB at most).
 const MAX_DIGEST: usize = 64 << 20;
@@ -112,8 +112,11 @@ pub fn read_log(
 pub fn found_log(report: &ReadReport, display: &str, key: String, name: LogName) -> FoundLog {
     let sha256 = match (&report.problem, &report.unhashed, report.content) {
         (None, None, Some(c)) => Ok(c.sha256),
-        (Some(p), _, _) | (None, Some(p), _) => Err(p.to_string()),
-        (None, None, None) => Err("not hashed".into()),
+        (Some(p), _, _) | (None, Some(p), _) => Err(match p {
+            ReadProblem::Gzip { .. } => Unhashed::Damaged(p.to_string()),
+            ReadProblem::Open(_) | ReadProblem::Io { .. } => Unhashed::Unread(p.to_string()),
+        }),
+        (None, None, None) => Err(Unhashed::Unread("not hashed".into())),
     };
     FoundLog {
         path: display.to_owned(),

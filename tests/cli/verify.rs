@@ -265,6 +265,7 @@ fn without_keys_hashes_and_links_are_still_checked_and_the_summary_says_so() {
 struct Signed {
     dir: tempfile::TempDir,
     signed: integrity::Signed,
+    root: PathBuf,
 }
 
 impl Signed {
@@ -277,11 +278,12 @@ impl Signed {
         let signed = integrity::add_digests(&dir.path().join("dump")).unwrap();
         std::fs::write(dir.path().join("keys.json"), &signed.public_keys).unwrap();
         std::fs::write(dir.path().join("signatures.csv"), &signed.signatures).unwrap();
-        Signed { dir, signed }
+        let root = dir.path().join("dump");
+        Signed { dir, signed, root }
     }
 
     fn root(&self) -> PathBuf {
-        self.dir.path().join("dump")
+        self.root.clone()
     }
 
     fn verify(&self, args: &[&str]) -> Outcome {
@@ -408,6 +410,55 @@ fn paths_that_cannot_be_walked_are_named_and_keep_the_archive_from_intact() {
             .unwrap();
     assert_eq!(record["counts"]["unreadable_paths"], 2);
     assert_eq!(record["exit_status"], 3);
+}
+
+#[test]
+fn a_copy_that_cannot_be_opened_is_unreadable_not_modified() {
+    let mut s = Signed::new();
+    // So deep that the files' paths are longer than the system opens (4,096 bytes) while the
+    // directories' are not: every file is listed, none can be opened.
+    let mut deep = s.dir.path().to_path_buf();
+    while deep.as_os_str().len() < 3990 - 201 {
+        deep.push("d".repeat(200));
+    }
+    deep.push("d".repeat(3990 - deep.as_os_str().len() - 1));
+    std::fs::create_dir_all(&deep).unwrap();
+    std::fs::rename(s.root(), deep.join("dump")).unwrap();
+    s.root = deep.join("dump");
+    let run = s.with_keys();
+    // Nothing says the archive was changed; nothing of it could be checked.
+    assert_eq!(run.code, 3, "{}\n{}", run.stdout, run.stderr);
+    let rows = rows(&run.text("verify.csv"));
+    let logs: Vec<_> = rows.iter().filter(|r| r["kind"] == "log").collect();
+    assert_eq!(logs.len(), s.signed.logs);
+    for r in &logs {
+        assert_eq!(r["status"], "unreadable", "{r:?}");
+        assert!(
+            r["detail"].starts_with("this copy cannot be read (cannot read: the path is ")
+                && r["detail"].ends_with(
+                    "more than the system opens (4096); move or link the dump to a shorter \
+                     path to read it): its content is not checked"
+                ),
+            "{r:?}"
+        );
+    }
+    assert!(
+        rows.iter()
+            .filter(|r| r["kind"] == "digest")
+            .all(|r| r["status"] == "unreadable"),
+        "{rows:?}"
+    );
+    // scan says the same of each file.
+    let scanned = crate::harness::scan(&[s.root().to_str().unwrap()]);
+    assert_eq!(scanned.code, 3, "{}", scanned.stderr);
+    let unreadable = scanned
+        .rows("manifest.csv")
+        .into_iter()
+        .filter(|r| {
+            r["status"] == "unreadable" && r["error"].contains("more than the system opens")
+        })
+        .count();
+    assert_eq!(unreadable, s.signed.logs);
 }
 
 #[test]
