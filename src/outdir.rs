@@ -223,6 +223,12 @@ impl OutputDir {
         for name in names {
             let from = self.staging().join(&name);
             let to = self.dir.join(&name);
+            // Each report's bytes are on disk before its name is: after a crash, a report in
+            // place is whole. (The tables synced themselves as they closed, on their own
+            // threads; this is for the others: the page, the workbook, the record.)
+            File::open(&from)
+                .and_then(|f| f.sync_all())
+                .map_err(|e| error(&from, e))?;
             fs::rename(&from, &to).map_err(|e| error(&to, e))?;
             placed.push(to);
         }
