@@ -15,11 +15,11 @@ mod page;
 
 use std::collections::BTreeSet;
 
-use sha2::Digest as _;
+use std::io::Write as _;
 
 use crate::error::Error;
 use crate::outdir::OutputDir;
-use crate::report::digest::FileDigest;
+use crate::report::digest::{FileDigest, Hashing};
 
 pub const NAME: &str = "report.html";
 
@@ -96,19 +96,21 @@ pub fn command_for_page(command: &[String]) -> Vec<String> {
     out
 }
 
-/// Writes the page into the run's staging directory.
+/// Writes the page into the run's staging directory, a piece at a time.
 pub fn write(out: &mut OutputDir, page: &Page) -> Result<(String, FileDigest), Error> {
-    let text = page::render(page).into_string();
     let path = out.stage(NAME);
     let failed = |source| Error::Output {
         path: crate::discover::display_path(&path),
         source,
     };
-    std::fs::write(&path, text.as_bytes()).map_err(failed)?;
-    let digest = FileDigest {
-        bytes: text.len() as u64,
-        sha256: sha2::Sha256::digest(text.as_bytes()).into(),
-    };
+    let file = std::fs::File::create(&path).map_err(failed)?;
+    let mut writer = Hashing::new(std::io::BufWriter::with_capacity(1 << 16, file));
+    page::render_to(page, &mut |piece: &str| writer.write_all(piece.as_bytes())).map_err(failed)?;
+    let (buffered, digest) = writer.finish();
+    buffered
+        .into_inner()
+        .map_err(|e| e.into_error())
+        .map_err(failed)?;
     Ok((NAME.to_owned(), digest))
 }
 

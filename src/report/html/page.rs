@@ -33,34 +33,45 @@ fn mib(bytes: u64) -> String {
     format!("{:.1} MiB", bytes as f64 / f64::from(1 << 20))
 }
 
-pub fn render(page: &Page) -> Markup {
-    html! {
+/// The page's sections, in order.
+const SECTIONS: [fn(&Page) -> Markup; 6] = [header, findings, timeline, explained, users, events];
+
+/// Hands the page to `out` a piece at a time: what comes before the sections, each section,
+/// what comes after. Each piece is rendered, handed on and dropped before the next, so that
+/// the page (megabytes for a busy archive) is never whole in memory, and the memory of one
+/// piece serves the next instead of fresh pages.
+pub fn render_to<E>(page: &Page, out: &mut impl FnMut(&str) -> Result<(), E>) -> Result<(), E> {
+    let head = html! {
         (DOCTYPE)
-        html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta http-equiv="Content-Security-Policy" content=(policy());
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                meta name="generator" content={ "trailsift " (page.version) };
-                title { "trailsift report" }
-                style { (PreEscaped(STYLE)) }
-            }
-            body {
-                (header(page))
-                (findings(page))
-                (timeline(page))
-                (explained(page))
-                (users(page))
-                (events(page))
-                footer.note {
-                    p {
-                        "Written by trailsift " (page.version) " (" (page.commit) "). The page holds nothing that depends on the run rather than on its inputs: the start and end of the run are in run.json, beside it, with the hash of every report."
-                    }
-                }
-                script { (PreEscaped(SCRIPT)) }
+        head {
+            meta charset="utf-8";
+            meta http-equiv="Content-Security-Policy" content=(policy());
+            meta name="viewport" content="width=device-width, initial-scale=1";
+            meta name="generator" content={ "trailsift " (page.version) };
+            title { "trailsift report" }
+            style { (PreEscaped(STYLE)) }
+        }
+    };
+    // `html lang="en" { head {..} body {..} }`, its elements opened and closed by hand around
+    // the pieces.
+    let (doctype, head) = head.0.split_at(DOCTYPE.0.len());
+    out(doctype)?;
+    out(r#"<html lang="en">"#)?;
+    out(head)?;
+    out("<body>")?;
+    for section in SECTIONS {
+        out(&section(page).0)?;
+    }
+    let tail = html! {
+        footer.note {
+            p {
+                "Written by trailsift " (page.version) " (" (page.commit) "). The page holds nothing that depends on the run rather than on its inputs: the start and end of the run are in run.json, beside it, with the hash of every report."
             }
         }
-    }
+        script { (PreEscaped(SCRIPT)) }
+    };
+    out(&tail.0)?;
+    out("</body></html>")
 }
 
 fn header(page: &Page) -> Markup {
@@ -379,5 +390,62 @@ fn events(page: &Page) -> Markup {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_pieces_make_one_whole_document() {
+        let page = Page {
+            version: "1.2.3".to_owned(),
+            commit: "abc".to_owned(),
+            command: vec!["trailsift".to_owned(), "scan".to_owned()],
+            inputs: vec!["<dump>".to_owned()],
+            selection: "the default events".to_owned(),
+            coverage: super::super::Coverage::default(),
+            inputs_incomplete: gather::Inputs::default(),
+            events: gather::Events::default(),
+            findings: gather::Findings::default(),
+            per_rule: Vec::new(),
+            lanes: Vec::new(),
+            users: Vec::new(),
+            total_users: 0,
+            integrity: None,
+        };
+        let mut pieces = Vec::new();
+        render_to(&page, &mut |piece: &str| {
+            pieces.push(piece.to_owned());
+            Ok::<(), ()>(())
+        })
+        .unwrap();
+        let text = pieces.concat();
+        assert!(pieces.len() > SECTIONS.len(), "{}", pieces.len());
+        assert!(
+            text.starts_with(r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">"#),
+            "{}",
+            &text[..80]
+        );
+        assert!(text.ends_with("</script></body></html>"));
+        for tag in [
+            "<html", "</html>", "<head>", "</head>", "<body>", "</body>", "<footer",
+        ] {
+            assert_eq!(text.matches(tag).count(), 1, "{tag}");
+        }
+        // The value from the inputs is escaped in whichever piece it lands.
+        assert!(text.contains("&lt;dump&gt;") && !text.contains("<dump>"));
+        // A writer that fails stops the page at that piece.
+        let mut handed = 0;
+        let stopped = render_to(&page, &mut |_: &str| {
+            handed += 1;
+            if handed == 3 {
+                Err("disk full")
+            } else {
+                Ok(())
+            }
+        });
+        assert_eq!((stopped, handed), (Err("disk full"), 3));
     }
 }
