@@ -3,15 +3,16 @@
 //! The stages, in order: discover the inputs (sorted on disk), read them a batch at a time in
 //! parallel (events go to the collector as they are found), resolve and deduplicate the
 //! events, stream them in report order into events.csv (and the exports), the timelines' sort
-//! and the actors' histories (with `--verify`, the integrity check runs beside this); then
-//! write the timelines and users beside the findings, and the manifest beside both; then the
-//! exports that need the findings, the workbook, and the run's record; then put the set in
+//! and the actors' histories; then write the timelines and users beside the findings, and the
+//! manifest beside both (with `--verify`, the integrity check runs beside everything from the
+//! events to the timelines, and the manifest, which needs it, follows it); then the exports that need the findings, the workbook, and the run's record; then put the set in
 //! place. Every stage goes through external sorts ([`crate::spill`]) in the run's staging
 //! directory, so memory stays bounded whatever the size of the dump.
 
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::aggregate::FileTally;
 use crate::aggregate::{self, Collector, Deduplicated, Reported};
 use crate::cancel::Cancel;
 use crate::config::Config;
@@ -29,7 +30,7 @@ use crate::report::timesketch::{self, Tag};
 use crate::report::{self, Formats, Table, html, jsonl, workbook};
 use crate::scan::file::{FileReport, Status as FileStatus};
 use crate::scan::{Reading, Scanner};
-use crate::spill::{Sorter, SpillDir};
+use crate::spill::{Merged, Sorter, SpillDir};
 use crate::summary::Summary;
 use crate::terminal::escape;
 
@@ -144,13 +145,14 @@ pub fn run(config: &Config, cancel: &Cancel) -> Result<Summary, Error> {
         summary.add_walk_problem(&w);
         manifest_rows.push(report::manifest::Row::walk(&w))?;
     }
+    let mut manifest_rows = Some(manifest_rows);
     let timing = Timing::new(reading_started.elapsed(), scanner.busy_seconds());
     drop(scanner);
     let mut digests: Vec<(String, FileDigest)> = Vec::new();
     digests.extend(problems_table.close()?);
     // With --verify, the integrity check (verify.csv, gaps.csv, each file's status) runs beside
-    // the sorting and writing of the events, which do not depend on it; the manifest, which
-    // needs both, is written after them, beside the findings.
+    // the events, the findings and the timelines, which do not depend on it; the manifest,
+    // which needs both the check and the events' tallies, is written after them.
     let checking = match (evidence, &config.integrity) {
         (Some(evidence), Some(given)) => {
             let targets = report::Targets {
@@ -177,13 +179,17 @@ pub fn run(config: &Config, cancel: &Cancel) -> Result<Summary, Error> {
             statuses.0.finish()?,
         )))
     };
+    // With --verify, the phases after the reading are named for both lines of work: the check
+    // ends in one of them.
+    let phase = |plain: &'static str, checking: &'static str| {
+        progress.phase(if verifying { checking } else { plain });
+    };
     let mut page_events = formats.html.then(html::gather::Events::default);
     let events_pass = || -> Result<_, Error> {
-        progress.phase(if verifying {
-            "sorting the events, checking integrity"
-        } else {
-            "sorting the events"
-        });
+        phase(
+            "sorting the events",
+            "sorting the events, checking integrity",
+        );
         let Deduplicated {
             archive,
             events,
@@ -193,11 +199,10 @@ pub fn run(config: &Config, cancel: &Cancel) -> Result<Summary, Error> {
 
         // events.csv and the exports are written as the archive streams by, feeding the
         // timeline's sort and the actors' histories.
-        progress.phase(if verifying {
-            "writing the events, checking integrity"
-        } else {
-            "writing the events"
-        });
+        phase(
+            "writing the events",
+            "writing the events, checking integrity",
+        );
         let users_header = report::users::header(&names);
         let users_header: Vec<&str> = users_header.iter().map(String::as_str).collect();
         let events_table = Table::create(
@@ -253,8 +258,115 @@ pub fn run(config: &Config, cancel: &Cancel) -> Result<Summary, Error> {
         )?;
         Ok((archive, tallies, names, tables, streamed))
     };
-    let (checked, written) = pool.install(|| rayon::join(check_integrity, events_pass));
-    let (archive, tallies, names, tables, streamed) = written?;
+    // Everything from the events to the timelines: the integrity check needs none of it, and
+    // runs beside all of it.
+    let want_tags = formats.timesketch;
+    let reports_pass = || -> Result<_, Error> {
+        let (archive, tallies, names, tables, streamed) = events_pass()?;
+        let LaterTables {
+            timeline: timeline_table,
+            users: users_table,
+            findings: findings_table,
+            manifest: manifest_table,
+        } = tables;
+        let Streamed {
+            per_name,
+            entries,
+            calls,
+            replay,
+            digests: written,
+        } = streamed;
+
+        phase("findings", "findings, checking integrity");
+        let Histories {
+            members,
+            for_rules,
+            for_users,
+        } = calls.finish()?;
+        phase(
+            "writing timelines and findings",
+            "writing timelines and findings, checking integrity",
+        );
+        // The findings, counted; findings.csv's rows are still being written on a thread of
+        // their own when this returns.
+        let findings_pass = || -> Result<(FindingsDone<'_>, report::findings::Writing), Error> {
+            let found = findings::run(members, for_rules, config.findings, &spill)?;
+            let mut watch = FindingsWatcher {
+                tags: want_tags.then(|| Sorter::new(&spill, timesketch::tag_order)),
+                page: formats.html.then(html::gather::Findings::default),
+            };
+            let (tally, writing) =
+                report::findings::write(findings_table, found, &spill, &mut watch)?;
+            let per_rule = tally.per_rule();
+            let flagged = tally.top_users(html::gather::MAX_FLAGGED_LANES.max(TOP_USERS))?;
+            let done = FindingsDone {
+                per_rule,
+                flagged,
+                digest: None,
+                tags: watch.tags,
+                page: watch.page,
+            };
+            Ok((done, writing))
+        };
+        let timeline_pass = |watcher: &mut dyn report::timeline::Watcher| {
+            entries.finish().and_then(|entries| {
+                report::timeline::write(
+                    timeline_table,
+                    users_table,
+                    entries,
+                    for_users,
+                    &names,
+                    watcher,
+                )
+            })
+        };
+        // The page's lanes need the flagged users: with it, the timelines wait for the findings
+        // to be counted (not for findings.csv to be written).
+        let findings_and_timelines = || -> Result<_, Error> {
+            if formats.html {
+                let (mut done, writing) = findings_pass()?;
+                let keep = done.page.as_ref().map(html::Page::keep).unwrap_or_default();
+                let mut lanes = html::gather::Lanes::new(&done.flagged, keep);
+                let people = timeline_pass(&mut lanes);
+                done.digest = writing.finish()?;
+                let people = people?;
+                lanes.finish();
+                Ok((people, done, Some(lanes)))
+            } else {
+                let (people, done) = rayon::join(
+                    || timeline_pass(&mut report::timeline::Nobody),
+                    || {
+                        let (mut done, writing) = findings_pass()?;
+                        done.digest = writing.finish()?;
+                        Ok::<_, Error>(done)
+                    },
+                );
+                Ok((people?, done?, None))
+            }
+        };
+        // The manifest needs each file's integrity status: with --verify it is written once
+        // the check is done; without, beside the findings.
+        let (manifest, reported) = if verifying {
+            let reported = findings_and_timelines()?;
+            (
+                Manifest::Waiting(Box::new((manifest_table, tallies))),
+                reported,
+            )
+        } else {
+            let rows = manifest_rows.take().expect("the manifest is written once");
+            let (listed, reported) = rayon::join(
+                move || write_manifest(manifest_table, rows, tallies, None),
+                findings_and_timelines,
+            );
+            (Manifest::Written(listed?), reported?)
+        };
+        Ok((
+            archive, names, per_name, replay, written, manifest, reported,
+        ))
+    };
+    let (checked, reported) = pool.install(|| rayon::join(check_integrity, reports_pass));
+    let (archive, names, per_name, replay, written, manifest, reported) = reported?;
+    digests.extend(written);
     let integrity = match checked? {
         Some((verdict, keys, written, statuses)) => {
             digests.extend(written);
@@ -263,84 +375,16 @@ pub fn run(config: &Config, cancel: &Cancel) -> Result<Summary, Error> {
         }
         None => None,
     };
-    let LaterTables {
-        timeline: timeline_table,
-        users: users_table,
-        findings: findings_table,
-        manifest: manifest_table,
-    } = tables;
-    let Streamed {
-        per_name,
-        entries,
-        calls,
-        replay,
-        digests: written,
-    } = streamed;
-    digests.extend(written);
-
-    progress.phase("findings");
-    let histories = pool.install(|| calls.finish())?;
-    progress.phase("writing timelines and findings");
-    let want_tags = formats.timesketch;
-    let Histories {
-        members,
-        for_rules,
-        for_users,
-    } = histories;
-    let findings_pass = || -> Result<FindingsDone<'_>, Error> {
-        let found = findings::run(members, for_rules, config.findings, &spill)?;
-        let mut watch = FindingsWatcher {
-            tags: want_tags.then(|| Sorter::new(&spill, timesketch::tag_order)),
-            page: formats.html.then(html::gather::Findings::default),
-        };
-        let (tally, digest) = report::findings::write(findings_table, found, &spill, &mut watch)?;
-        let per_rule = tally.per_rule();
-        let flagged = tally.top_users(html::gather::MAX_FLAGGED_LANES.max(TOP_USERS))?;
-        Ok(FindingsDone {
-            per_rule,
-            flagged,
-            digest,
-            tags: watch.tags,
-            page: watch.page,
-        })
-    };
-    let timeline_pass = |watcher: &mut dyn report::timeline::Watcher| {
-        entries.finish().and_then(|entries| {
-            report::timeline::write(
-                timeline_table,
-                users_table,
-                entries,
-                for_users,
-                &names,
-                watcher,
-            )
-        })
-    };
-    // The page's lanes need the flagged users: with it, the findings come first.
-    let findings_and_timelines = || -> Result<_, Error> {
-        if formats.html {
-            let done = findings_pass()?;
-            let keep = done.page.as_ref().map(html::Page::keep).unwrap_or_default();
-            let mut lanes = html::gather::Lanes::new(&done.flagged, keep);
-            let people = timeline_pass(&mut lanes)?;
-            lanes.finish();
-            Ok((people, done, Some(lanes)))
-        } else {
-            let (people, done) = rayon::join(
-                || timeline_pass(&mut report::timeline::Nobody),
-                findings_pass,
-            );
-            Ok((people?, done?, None))
+    match manifest {
+        Manifest::Written(listed) => digests.extend(listed),
+        Manifest::Waiting(waiting) => {
+            let (table, tallies) = *waiting;
+            progress.phase("writing the manifest");
+            let rows = manifest_rows.take().expect("the manifest is written once");
+            digests.extend(write_manifest(table, rows, tallies, integrity)?);
         }
-    };
-    let manifest_pass = || {
-        manifest_rows
-            .finish()
-            .and_then(|rows| report::manifest::write(manifest_table, rows, tallies, integrity))
-    };
-    let (listed, reported) = pool.install(|| rayon::join(manifest_pass, findings_and_timelines));
-    digests.extend(listed?);
-    let (people, done, lanes) = reported?;
+    }
+    let (people, done, lanes) = reported;
     let FindingsDone {
         per_rule,
         flagged,
@@ -522,6 +566,22 @@ impl report::verify::Watcher for Statuses<'_> {
         }
         Ok(())
     }
+}
+
+/// manifest.csv: written, or waiting for the integrity check.
+enum Manifest {
+    Written(Option<(String, FileDigest)>),
+    Waiting(Box<(Table, Merged<FileTally>)>),
+}
+
+/// Writes manifest.csv: each file's row, its tally of events, its integrity status.
+fn write_manifest(
+    table: Table,
+    rows: Sorter<'_, report::manifest::Row>,
+    tallies: Merged<FileTally>,
+    integrity: Option<Merged<report::manifest::Integrity>>,
+) -> Result<Option<(String, FileDigest)>, Error> {
+    report::manifest::write(table, rows.finish()?, tallies, integrity)
 }
 
 /// The most flagged users the summary names.

@@ -2,6 +2,7 @@
 //! with the ATT&CK techniques and the ready-to-copy commands of each.
 
 use std::cmp::Ordering;
+use std::thread::JoinHandle;
 
 use super::digest::FileDigest;
 use super::table::Table;
@@ -137,36 +138,82 @@ impl<'d> Tally<'d> {
     }
 }
 
+/// Findings handed to the writing thread at a time.
+const WRITE_BATCH: usize = 256;
+
+/// What the writing thread leaves: the report's name and digest.
+type Written = Result<Option<(String, FileDigest)>, Error>;
+
+/// findings.csv, its rows still being written on a thread of their own (see [`write`]).
+/// Dropped unfinished (the caller stopped on an error), it still waits for the thread.
+pub struct Writing {
+    thread: Option<JoinHandle<Written>>,
+}
+
+impl Writing {
+    /// Waits for the last row: the report's name and digest.
+    pub fn finish(mut self) -> Written {
+        self.join()
+    }
+
+    fn join(&mut self) -> Written {
+        match self.thread.take() {
+            Some(thread) => thread
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            None => Ok(None),
+        }
+    }
+}
+
+impl Drop for Writing {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = self.join();
+        }
+    }
+}
+
 /// Writes the findings (sorted; a rule's repeated finding on one event skipped) and counts
-/// them.
+/// them. The rows are formatted and written on a thread of their own (the commands of each
+/// make them the dearest part): the counts are whole once the findings have gone by, and the
+/// caller goes on with them while the last rows are written.
 pub fn write<'d>(
     mut t: Table,
     mut findings: Merged<Finding>,
     dir: &'d SpillDir,
     watcher: &mut dyn Watcher,
-) -> Result<(Tally<'d>, Option<(String, FileDigest)>), Error> {
+) -> Result<(Tally<'d>, Writing), Error> {
+    let (to_writer, batches) = std::sync::mpsc::sync_channel::<Vec<Finding>>(4);
+    let thread = std::thread::spawn(move || {
+        for batch in batches {
+            for f in &batch {
+                row(&mut t, f)?;
+            }
+        }
+        t.close()
+    });
+    let writing = Writing {
+        thread: Some(thread),
+    };
     let mut tally = Tally::new(dir);
+    let mut batch = Vec::with_capacity(WRITE_BATCH);
+    // A finding goes to the writer once the next one is known not to repeat it.
     let mut previous: Option<Finding> = None;
+    let send = |f: Finding, batch: &mut Vec<Finding>| {
+        batch.push(f);
+        // A writer that stopped on an error says which when it is finished.
+        batch.len() < WRITE_BATCH
+            || to_writer
+                .send(std::mem::replace(batch, Vec::with_capacity(WRITE_BATCH)))
+                .is_ok()
+    };
     while let Some(f) = findings.pop()? {
         if previous.as_ref().is_some_and(|p| repeats(p, &f)) {
             continue;
         }
         let e = f.event();
         let rule = f.rule();
-        t.row()
-            .time(e.time)
-            .text(rule.id())
-            .text(rule.severity().as_str())
-            .text(&e.account)
-            .text(&f.user)
-            .text(&e.actor)
-            .text(&e.name)
-            .text(&e.event_id)
-            .text(&e.source_ip)
-            .text(&f.explanation)
-            .text(&techniques(rule.mitre()))
-            .text(&f.response.one_line())
-            .finish()?;
         let rank = RULES
             .iter()
             .position(|r| r.id() == rule.id())
@@ -178,7 +225,38 @@ pub fn write<'d>(
             severity: rule.severity(),
         })?;
         watcher.finding(&f)?;
-        previous = Some(f);
+        if let Some(p) = previous.replace(f)
+            && !send(p, &mut batch)
+        {
+            break;
+        }
     }
-    Ok((tally, t.close()?))
+    if let Some(p) = previous {
+        send(p, &mut batch);
+    }
+    if !batch.is_empty() {
+        let _ = to_writer.send(batch);
+    }
+    drop(to_writer);
+    Ok((tally, writing))
+}
+
+/// One finding's row.
+fn row(t: &mut Table, f: &Finding) -> Result<(), Error> {
+    let e = f.event();
+    let rule = f.rule();
+    t.row()
+        .time(e.time)
+        .text(rule.id())
+        .text(rule.severity().as_str())
+        .text(&e.account)
+        .text(&f.user)
+        .text(&e.actor)
+        .text(&e.name)
+        .text(&e.event_id)
+        .text(&e.source_ip)
+        .text(&f.explanation)
+        .text(&techniques(rule.mitre()))
+        .text(&f.response.one_line())
+        .finish()
 }

@@ -629,15 +629,17 @@ fn scan_verify_checks_in_the_same_pass() {
     assert_eq!(record["exit_status"], 4);
     assert_eq!(record["counts"]["verify_log_unlisted"], 1);
     assert_eq!(record["counts"]["verify_digest_signature_invalid"], 2);
-    // The check runs beside the sorting and writing of the events, and those phases say so.
+    // The check runs beside everything from the events to the timelines, and those phases
+    // say so; the manifest, which needs it, comes after.
     assert_eq!(
         crate::harness::phases(&record),
         [
             "reading",
             "sorting the events, checking integrity",
             "writing the events, checking integrity",
-            "findings",
-            "writing timelines and findings",
+            "findings, checking integrity",
+            "writing timelines and findings, checking integrity",
+            "writing the manifest",
             "writing the HTML report"
         ]
     );
