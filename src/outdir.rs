@@ -16,6 +16,8 @@
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 
 use crate::error::Error;
 
@@ -62,6 +64,71 @@ pub struct OutputDir {
     staging: Option<tempfile::TempDir>,
     /// Files in the staging directory waiting to be put in place, by final name.
     pending: Vec<String>,
+    syncs: Syncs,
+}
+
+/// Reports whose bytes are being synced on threads of their own (see [`Syncs::sync`]).
+#[derive(Debug, Clone, Default)]
+pub struct Syncs(Arc<Mutex<Vec<Syncing>>>);
+
+/// One report's sync: running, or done where no thread could be had.
+#[derive(Debug)]
+struct Syncing {
+    name: String,
+    path: PathBuf,
+    sync: Result<JoinHandle<std::io::Result<()>>, std::io::Result<()>>,
+}
+
+impl Syncs {
+    /// Syncs a finished report's bytes to disk on a thread of its own, so that the run goes
+    /// on meanwhile; [`OutputDir::commit`] waits for it (and fails on its error) before it
+    /// renames anything.
+    pub fn sync(&self, name: &str, path: &Path, file: File) {
+        let file = Arc::new(file);
+        let syncing = Arc::clone(&file);
+        let sync = std::thread::Builder::new()
+            .name("sync".to_owned())
+            .spawn(move || syncing.sync_all())
+            .map_err(|_| file.sync_all());
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .push(Syncing {
+                name: name.to_owned(),
+                path: path.to_path_buf(),
+                sync,
+            });
+    }
+
+    /// Waits for every sync; the names of the reports synced, or the first error.
+    fn wait(&self) -> Result<Vec<String>, Error> {
+        let syncs = std::mem::take(
+            &mut *self
+                .0
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()),
+        );
+        let mut synced = Vec::new();
+        let mut failed = None;
+        for s in syncs {
+            let done = match s.sync {
+                Ok(thread) => thread
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                Err(done) => done,
+            };
+            match done {
+                Ok(()) => synced.push(s.name),
+                Err(source) => {
+                    failed.get_or_insert(Error::Output {
+                        path: crate::discover::display_path(&s.path),
+                        source,
+                    });
+                }
+            }
+        }
+        failed.map_or(Ok(synced), Err)
+    }
 }
 
 /// Who holds a lock, as its file says.
@@ -126,6 +193,7 @@ impl OutputDir {
             lock: Some(lock),
             staging: None,
             pending: Vec::new(),
+            syncs: Syncs::default(),
         };
         dir_out.write_holder(command, started);
         // Leftovers of killed runs (never of a live one: that one holds the lock).
@@ -191,6 +259,11 @@ impl OutputDir {
         self.staging().join(name)
     }
 
+    /// Where the reports written on other threads hand their files to be synced.
+    pub fn syncs(&self) -> Syncs {
+        self.syncs.clone()
+    }
+
     /// Creates the staged file of report `name`.
     pub fn create(&mut self, name: &str) -> Result<File, Error> {
         let path = self.stage(name);
@@ -217,6 +290,8 @@ impl OutputDir {
                 Err(e) => return Err(error(&path, e)),
             }
         }
+        // The reports that synced themselves as they closed (on threads of their own).
+        let synced = self.syncs.wait()?;
         let mut names = std::mem::take(&mut self.pending);
         names.sort_by_key(|n| (n == RUN_RECORD, REPORT_NAMES.iter().position(|r| r == n)));
         let mut placed = Vec::new();
@@ -224,11 +299,13 @@ impl OutputDir {
             let from = self.staging().join(&name);
             let to = self.dir.join(&name);
             // Each report's bytes are on disk before its name is: after a crash, a report in
-            // place is whole. (The tables synced themselves as they closed, on their own
-            // threads; this is for the others: the page, the workbook, the record.)
-            File::open(&from)
-                .and_then(|f| f.sync_all())
-                .map_err(|e| error(&from, e))?;
+            // place is whole. (The tables synced themselves as they closed; this is for the
+            // others: the page, the workbook, the record.)
+            if !synced.contains(&name) {
+                File::open(&from)
+                    .and_then(|f| f.sync_all())
+                    .map_err(|e| error(&from, e))?;
+            }
             fs::rename(&from, &to).map_err(|e| error(&to, e))?;
             placed.push(to);
         }
@@ -242,6 +319,8 @@ impl OutputDir {
 
 impl Drop for OutputDir {
     fn drop(&mut self) {
+        // No sync is left running on a file about to go.
+        let _ = self.syncs.wait();
         // The staging directory goes (whatever is left in it); then the lock file, while it
         // is still held, so that no other run can be holding it.
         drop(self.staging.take());
@@ -277,6 +356,29 @@ mod tests {
             .collect();
         v.sort();
         v
+    }
+
+    #[test]
+    fn reports_synced_on_their_own_threads_are_waited_for_and_put_in_place() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("out");
+        let mut dir = OutputDir::open(&out, false, "c", "t").unwrap();
+        let syncs = dir.syncs();
+        let mut file = dir.create("events.csv").unwrap();
+        file.write_all(b"a,b\r\n").unwrap();
+        let path = dir.staging().join("events.csv");
+        syncs.sync("events.csv", &path, file);
+        fs::write(dir.stage(RUN_RECORD), "{}").unwrap();
+        // The commit takes the sync's result: it is the only one it does not do itself.
+        assert_eq!(syncs.wait().unwrap(), ["events.csv"]);
+        syncs.sync("events.csv", &path, File::open(&path).unwrap());
+        let placed = dir.commit().unwrap();
+        assert_eq!(placed, [out.join("events.csv"), out.join(RUN_RECORD)]);
+        assert_eq!(
+            fs::read_to_string(out.join("events.csv")).unwrap(),
+            "a,b\r\n"
+        );
+        assert!(syncs.wait().unwrap().is_empty());
     }
 
     #[test]

@@ -16,7 +16,7 @@ use super::workbook::RowsWriter;
 use crate::cancel::Cancel;
 use crate::error::Error;
 use crate::event::time::{self, Timestamp};
-use crate::outdir::OutputDir;
+use crate::outdir::{OutputDir, Syncs};
 
 /// One cell, typed.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -34,6 +34,7 @@ pub struct Table {
     csv: Option<csv::Writer<Hashing<BufWriter<File>>>>,
     rows: Option<RowsWriter>,
     path: PathBuf,
+    syncs: Syncs,
     cancel: Cancel,
     /// Reused to spell numbers and times.
     scratch: String,
@@ -76,6 +77,7 @@ impl Table {
             csv,
             rows,
             path: out.staging().join(name),
+            syncs: out.syncs(),
             cancel: cancel.clone(),
             scratch: String::new(),
             written: 0,
@@ -111,8 +113,8 @@ impl Table {
         self.written
     }
 
-    /// Flushes and syncs the report; returns its name and digest (for `run.json`), when it
-    /// was written as CSV.
+    /// Flushes the report and has it synced (on a thread of its own: the commit waits for
+    /// it); returns its name and digest (for `run.json`), when it was written as CSV.
     pub fn close(mut self) -> Result<Option<(String, FileDigest)>, Error> {
         if let Some(rows) = self.rows.take() {
             rows.close()?;
@@ -128,7 +130,7 @@ impl Table {
         let file = buffered
             .into_inner()
             .map_err(|e| self.error(e.into_error()))?;
-        file.sync_all().map_err(|e| self.error(e))?;
+        self.syncs.sync(&self.name, &self.path, file);
         Ok(Some((self.name.clone(), digest)))
     }
 
