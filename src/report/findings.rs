@@ -180,22 +180,37 @@ impl Drop for Writing {
 /// caller goes on with them while the last rows are written.
 pub fn write<'d>(
     mut t: Table,
-    mut findings: Merged<Finding>,
+    findings: Merged<Finding>,
     dir: &'d SpillDir,
     watcher: &mut dyn Watcher,
 ) -> Result<(Tally<'d>, Writing), Error> {
     let (to_writer, batches) = std::sync::mpsc::sync_channel::<Vec<Finding>>(4);
-    let thread = std::thread::spawn(move || {
-        for batch in batches {
-            for f in &batch {
-                row(&mut t, f)?;
+    let thread = std::thread::Builder::new()
+        .name("findings.csv".to_owned())
+        .spawn(move || {
+            for batch in batches {
+                for f in &batch {
+                    row(&mut t, f)?;
+                }
             }
-        }
-        t.close()
-    });
+            t.close()
+        })
+        .map_err(|e| Error::Threads(e.to_string()))?;
     let writing = Writing {
         thread: Some(thread),
     };
+    // The sender goes with the feed, whatever its outcome, so that the writer always ends.
+    let tally = feed(findings, dir, watcher, to_writer)?;
+    Ok((tally, writing))
+}
+
+/// Counts the findings and hands them to the writer, in order.
+fn feed<'d>(
+    mut findings: Merged<Finding>,
+    dir: &'d SpillDir,
+    watcher: &mut dyn Watcher,
+    to_writer: std::sync::mpsc::SyncSender<Vec<Finding>>,
+) -> Result<Tally<'d>, Error> {
     let mut tally = Tally::new(dir);
     let mut batch = Vec::with_capacity(WRITE_BATCH);
     // A finding goes to the writer once the next one is known not to repeat it.
@@ -237,8 +252,7 @@ pub fn write<'d>(
     if !batch.is_empty() {
         let _ = to_writer.send(batch);
     }
-    drop(to_writer);
-    Ok((tally, writing))
+    Ok(tally)
 }
 
 /// One finding's row.
