@@ -280,6 +280,19 @@ impl OutputDir {
             path: crate::discover::display_path(path),
             source,
         };
+        // Every new report's bytes are on disk before anything is removed or renamed: after a
+        // crash, a report in place is whole, and a report that cannot be synced leaves the
+        // previous set as it was. The tables synced themselves as they closed, on threads of
+        // their own; the others (the page, the workbook, the record) are synced here.
+        let synced = self.syncs.wait()?;
+        let mut names = std::mem::take(&mut self.pending);
+        names.sort_by_key(|n| (n == RUN_RECORD, REPORT_NAMES.iter().position(|r| r == n)));
+        for name in names.iter().filter(|n| !synced.contains(n)) {
+            let from = self.staging().join(name);
+            File::open(&from)
+                .and_then(|f| f.sync_all())
+                .map_err(|e| error(&from, e))?;
+        }
         // The previous set goes first, its record before its reports: a set without a
         // record is never taken for a current one.
         for name in std::iter::once(RUN_RECORD).chain(REPORT_NAMES) {
@@ -290,22 +303,10 @@ impl OutputDir {
                 Err(e) => return Err(error(&path, e)),
             }
         }
-        // The reports that synced themselves as they closed (on threads of their own).
-        let synced = self.syncs.wait()?;
-        let mut names = std::mem::take(&mut self.pending);
-        names.sort_by_key(|n| (n == RUN_RECORD, REPORT_NAMES.iter().position(|r| r == n)));
         let mut placed = Vec::new();
         for name in names {
             let from = self.staging().join(&name);
             let to = self.dir.join(&name);
-            // Each report's bytes are on disk before its name is: after a crash, a report in
-            // place is whole. (The tables synced themselves as they closed; this is for the
-            // others: the page, the workbook, the record.)
-            if !synced.contains(&name) {
-                File::open(&from)
-                    .and_then(|f| f.sync_all())
-                    .map_err(|e| error(&from, e))?;
-            }
             fs::rename(&from, &to).map_err(|e| error(&to, e))?;
             placed.push(to);
         }
@@ -379,6 +380,36 @@ mod tests {
             "a,b\r\n"
         );
         assert!(syncs.wait().unwrap().is_empty());
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_report_that_cannot_be_synced_fails_the_commit_and_leaves_the_previous_set() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("out");
+        let mut first = OutputDir::open(&out, false, "c", "t").unwrap();
+        fs::write(first.stage("events.csv"), "old").unwrap();
+        fs::write(first.stage(RUN_RECORD), "{\"old\":1}").unwrap();
+        first.commit().unwrap();
+
+        let mut second = OutputDir::open(&out, true, "c", "t").unwrap();
+        fs::write(second.stage("events.csv"), "new").unwrap();
+        fs::write(second.stage(RUN_RECORD), "{}").unwrap();
+        // Linux refuses to sync /dev/null (EINVAL): a stand-in for a disk that fails.
+        let null = Path::new("/dev/null");
+        second
+            .syncs()
+            .sync("events.csv", null, File::create(null).unwrap());
+        let Err(e) = second.commit() else {
+            panic!("a failed sync must fail the commit");
+        };
+        assert!(e.to_string().starts_with("cannot write /dev/null: "), "{e}");
+        assert_eq!(fs::read_to_string(out.join("events.csv")).unwrap(), "old");
+        assert_eq!(
+            fs::read_to_string(out.join(RUN_RECORD)).unwrap(),
+            "{\"old\":1}"
+        );
+        assert_eq!(names(&out), ["events.csv", RUN_RECORD]);
     }
 
     #[test]
