@@ -584,8 +584,10 @@ impl Masks {
 #[target_feature(enable = "pclmulqdq")]
 #[inline]
 fn prefix_xor_clmul(x: u64) -> u64 {
-    use std::arch::x86_64::{_mm_clmulepi64_si128, _mm_cvtsi128_si64, _mm_set_epi64x};
-    let product = _mm_clmulepi64_si128(_mm_set_epi64x(0, x as i64), _mm_set_epi64x(0, -1), 0);
+    use std::arch::x86_64::{
+        _mm_clmulepi64_si128, _mm_cvtsi64_si128, _mm_cvtsi128_si64, _mm_set_epi64x,
+    };
+    let product = _mm_clmulepi64_si128(_mm_cvtsi64_si128(x as i64), _mm_set_epi64x(0, -1), 0);
     _mm_cvtsi128_si64(product) as u64
 }
 

@@ -206,6 +206,8 @@ impl Nesting {
         );
         let (open, close) = (_mm512_set1_epi8(b'{' as i8), _mm512_set1_epi8(b'}' as i8));
         let floor = want.floor;
+        // Whole blocks are loaded through this pointer: the loop checks their bounds itself.
+        let start = buf.as_ptr();
         loop {
             // The fast loop: blocks with no backslash (and no escape pending) in which no member
             // opens or closes at the floor. It stops, without taking it, at the first block
@@ -225,8 +227,10 @@ impl Nesting {
                 let lean = at + 256 <= buf.len() && {
                     let mut zero = _mm512_set1_epi8(-1);
                     for k in 0..4 {
-                        let p = buf[at + 64 * k - 2..at + 64 * k + 64].as_ptr();
-                        // SAFETY: `p` points at a slice of 66 bytes.
+                        // SAFETY: `at` >= 2 after the head block and `at + 256` <= the length,
+                        // so buf[at + 64 * k - 2 .. at + 64 * k + 64] is in bounds.
+                        let p = unsafe { start.add(at + 64 * k - 2) };
+                        // SAFETY: `p` points at 66 readable bytes.
                         let (v, v1, v2) = unsafe {
                             (
                                 _mm512_loadu_si512(p.add(2).cast()),
@@ -269,7 +273,7 @@ impl Nesting {
                 if lean {
                     for _ in 0..4 {
                         // SAFETY: buf[at .. at + 64] is in bounds (`lean` checked 256 bytes).
-                        let v = unsafe { _mm512_loadu_si512(buf[at..at + 64].as_ptr().cast()) };
+                        let v = unsafe { _mm512_loadu_si512(start.add(at).cast()) };
                         let folded = _mm512_or_si512(v, case);
                         count!(Masks {
                             quote: _mm512_cmpeq_epi8_mask(v, quote),
@@ -281,7 +285,8 @@ impl Nesting {
                     }
                     continue;
                 }
-                let p = buf[at - 2..at + 64].as_ptr();
+                // SAFETY: `at` >= 2 after the head block and `at + 64` <= the length.
+                let p = unsafe { start.add(at - 2) };
                 // SAFETY: `p` points at buf[at - 2], and buf[at - 2 .. at + 64] is in bounds.
                 let (v, v1, v2) = unsafe {
                     (
