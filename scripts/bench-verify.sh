@@ -3,11 +3,14 @@
 # against their physical limit, bare parallel decompression plus SHA-256 of the same bytes,
 # in one run.
 #
-#   scripts/bench-verify.sh [JSON_MB] [ROUNDS] [WORKDIR]   (defaults: 2100 MB, 5 rounds, bench-out)
+#   scripts/bench-verify.sh [--shape SHAPE] [JSON_MB] [ROUNDS] [WORKDIR]
+#                           (defaults: skewed, 2100 MB, 5 rounds, bench-out)
 #
-# Uses the dump of scripts/bench.sh (generated here if it is missing), copied with hard links
-# and given hourly, RSA-signed digests, one chain per account and region, as CloudTrail writes
-# them (tools/src/bin/gen-integrity.rs --sign). Then, in interleaved rounds, it times:
+# Uses the dump of scripts/bench.sh for that shape (generated here if it is missing; `skewed`,
+# the default, has the file sizes of a real trail, `uniform` 415 records in every file), copied
+# with hard links and given hourly, RSA-signed digests, one chain per account and region, as
+# CloudTrail writes them (tools/src/bin/gen-integrity.rs --sign). Then, in interleaved rounds,
+# it times:
 #   bare     - libdeflate decompression of every file on N threads, nothing else
 #   bare+sha - the same, and the SHA-256 of every file's decompressed bytes (the limit)
 #   verify   - trailsift verify with the public key (every log hashed, every chain checked)
@@ -17,12 +20,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+shape=skewed
+if [ "${1:-}" = "--shape" ]; then shape="$2"; shift 2; fi
 mb="${1:-2100}"
 rounds="${2:-5}"
 work="${3:-bench-out}"
 threads="$(nproc)"
-dump="$work/dump-uniform-${mb}mb"
-signed="$work/signed-${mb}mb"
+dump="$work/dump-$shape-${mb}mb"
+signed="$work/signed-$shape-${mb}mb"
 
 cargo build --quiet --release --locked --bin trailsift --example bare_decompress
 cargo build --quiet --release --locked -p trailsift-tools --bin gen-bench-dump --bin gen-integrity
@@ -30,7 +35,7 @@ mkdir -p "$work"
 if [ ! -f "$dump.stats" ]; then
     rm -rf "$dump"
     echo "generating a ${mb} MB dump in $dump ..."
-    target/release/gen-bench-dump "$dump" --mb "$mb" --shape uniform | tee "$dump.stats"
+    target/release/gen-bench-dump "$dump" --mb "$mb" --shape "$shape" | tee "$dump.stats"
 fi
 if [ ! -f "$signed/signed.stats" ]; then
     rm -rf "$signed"
@@ -71,7 +76,7 @@ calc() { awk "BEGIN {printf \"%.2f\", $1}"; }
 for n in bare sha verify scanv scan; do
     declare "m_$n=$(echo "${times[$n]}" | median)"
 done
-printf '\n%s; medians of %s interleaved rounds, %s threads:\n' "$(cat "$signed/signed.stats")" "$rounds" "$threads"
+printf '\n%s shape, %s; medians of %s interleaved rounds, %s threads:\n' "$shape" "$(cat "$signed/signed.stats")" "$rounds" "$threads"
 printf '  %-46s %7.3f s\n' "bare decompression" "$m_bare"
 printf '  %-46s %7.3f s\n' "bare decompression + SHA-256 (the limit)" "$m_sha"
 printf '  %-46s %7.3f s  ratio %s\n' "trailsift verify" "$m_verify" "$(calc "$m_verify / $m_sha")"
