@@ -62,6 +62,18 @@ fn stages(c: &mut Criterion) {
     g.bench_function("libdeflate whole buffer", |b| {
         b.iter(|| inflater.whole(black_box(&gz), &mut out, usize::MAX))
     });
+    g.bench_function(
+        "libdeflate whole buffer + SHA-256 (the limit of scan --verify)",
+        |b| {
+            b.iter(|| {
+                let n = inflater
+                    .whole(black_box(&gz), &mut out, usize::MAX)
+                    .unwrap()
+                    .written;
+                <sha2::Sha256 as sha2::Digest>::digest(&out[..n])
+            })
+        },
+    );
     let mut buf = vec![0u8; 1 << 20];
     g.bench_function("flate2 zlib-rs streaming", |b| {
         b.iter(|| {
@@ -157,6 +169,7 @@ fn stages(c: &mut Criterion) {
     let all_sel = Selection::new(EventSet::All);
     let (pf_default, pf_all) = (default_sel.prefilter(), all_sel.prefilter());
     let mut fast = Worker::new(&default_sel, &pf_default);
+    let mut hashed = Worker::new(&default_sel, &pf_default).hashing(true);
     let mut full = Worker::new(&all_sel, &pf_all);
     g.bench_function("gzip file, default events", |b| {
         b.iter(|| {
@@ -164,6 +177,16 @@ fn stages(c: &mut Criterion) {
                 .matched
         })
     });
+    g.bench_function(
+        "gzip file, default events, hashed as scan --verify does",
+        |b| {
+            b.iter(|| {
+                hashed
+                    .scan_bytes(black_box(&gz), &Collected::default())
+                    .matched
+            })
+        },
+    );
     g.bench_function("gzip file, all events", |b| {
         b.iter(|| {
             full.scan_bytes(black_box(&gz), &Collected::default())

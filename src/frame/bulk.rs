@@ -11,7 +11,7 @@
 //! fast path.
 
 use super::structural::{Span, SpanStop};
-use super::{Container, Core, skip_ws};
+use super::{Container, Core, Pace, skip_ws};
 use crate::frame::Sink;
 
 /// The first batch asks for one span, so that a damaged array wastes at most one member's
@@ -22,6 +22,7 @@ impl Core {
     /// Frames the clean members of the records array that starts at `window[at]` (between
     /// members, inside the array at `depth`). Returns whether it emitted any; if so, the framer
     /// is left between members after the last one.
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn bulk(
         &mut self,
         window: &[u8],
@@ -30,14 +31,20 @@ impl Core {
         container: Container,
         depth: u32,
         sink: &mut dyn Sink,
+        pace: Option<Pace<'_, '_>>,
     ) -> bool {
         let mut spans = std::mem::take(&mut self.spans);
         let mut from = at;
         let mut batch = 1;
+        // The scanner counts in the window, the pace in the stream.
+        let mut paced = pace.map(|pace| move |i: usize| pace(base + i as u64));
         self.nest.between_members(depth);
         'batches: loop {
             spans.clear();
-            let stop = self.nest.spans(window, from, depth, batch, &mut spans);
+            let pace = paced.as_mut().map(|p| p as &mut dyn FnMut(usize));
+            let stop = self
+                .nest
+                .spans(window, from, depth, batch, &mut spans, pace);
             for span in &spans {
                 if !self.is_clean(window, from, span) {
                     break 'batches;

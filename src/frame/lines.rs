@@ -254,7 +254,7 @@ impl Lines {
         }
         let start = offset + lead as u64;
         self.core.restart(self.records, self.non_objects);
-        self.core.feed(body, start, true, sink);
+        self.core.feed(body, start, true, sink, None);
         let ending = self.core.ending().cloned();
         self.records = self.core.records();
         self.non_objects = self.core.non_objects();

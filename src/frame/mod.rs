@@ -89,6 +89,10 @@ pub enum Flow {
     Stop,
 }
 
+/// Told how far the framer's fast path is about to read (a stream offset), every few hundred
+/// bytes, for work to be done alongside it (see [`Framer::feed_paced`]).
+pub type Pace<'a, 'f> = &'a mut (dyn FnMut(u64) + 'f);
+
 /// Receives what the framer finds, in file order.
 pub trait Sink {
     /// A complete object element.
@@ -219,6 +223,22 @@ impl Framer {
     /// `eof` says no bytes follow. Returns how many leading bytes of the window are no longer
     /// needed: the next call must pass the window starting after them.
     pub fn feed(&mut self, window: &[u8], offset: u64, eof: bool, sink: &mut dyn Sink) -> usize {
+        self.feed_paced(window, offset, eof, sink, None)
+    }
+
+    /// [`Framer::feed`], telling `pace` how far the fast path through a records array is about
+    /// to read, every 256 bytes. A caller that hashes the same bytes hashes a stretch there:
+    /// SHA-256 waits on the latency of its rounds, and the processor fills part of the wait with
+    /// the framing. Nothing else depends on it: the pace only says when, and the caller must
+    /// still see to every byte itself.
+    pub fn feed_paced(
+        &mut self,
+        window: &[u8],
+        offset: u64,
+        eof: bool,
+        sink: &mut dyn Sink,
+        pace: Option<Pace<'_, '_>>,
+    ) -> usize {
         let mut skip = 0;
         if !self.bom_checked {
             if window.len() < 3 && !eof {
@@ -249,7 +269,7 @@ impl Framer {
         let used = match &mut self.mode {
             Mode::Sniffing => unreachable!("decided above"),
             Mode::Structural(core) => {
-                let used = core.feed(body, start, eof, sink);
+                let used = core.feed(body, start, eof, sink, pace);
                 match core.handoff.take() {
                     None => used,
                     Some(h) => {
@@ -467,12 +487,14 @@ impl Core {
     }
 
     /// Frames `window` (stream offset `base`); returns the number of leading bytes released.
+    /// `pace` is told how far the bulk path is about to read ([`Framer::feed_paced`]).
     pub(crate) fn feed(
         &mut self,
         window: &[u8],
         base: u64,
         eof: bool,
         sink: &mut dyn Sink,
+        mut pace: Option<Pace<'_, '_>>,
     ) -> usize {
         if self.pos < base {
             self.pos = base;
@@ -634,7 +656,15 @@ impl Core {
                     self.pos = base + i as u64;
                     match window[i] {
                         b'{' if self.limits.bulk
-                            && self.bulk(window, base, at, container, depth, sink) => {}
+                            && self.bulk(
+                                window,
+                                base,
+                                at,
+                                container,
+                                depth,
+                                sink,
+                                pace.as_deref_mut(),
+                            ) => {}
                         b'{' => {
                             self.nest.open();
                             self.nest.take_flags();

@@ -370,3 +370,35 @@ fn binary_after_json_lines_stops_the_reading() {
         }
     );
 }
+
+#[test]
+fn the_pace_follows_the_fast_path_and_changes_nothing() {
+    // A byte-order mark first, so that stream offsets and window indexes differ.
+    let record = format!(
+        r#"{{"eventVersion":"1.08","userAgent":"{}","n":1}}"#,
+        "x".repeat(900)
+    );
+    let records: Vec<&str> = std::iter::repeat_n(record.as_str(), 200).collect();
+    let data = format!("\u{feff}{{\"Records\":[{}]}}\n", records.join(","));
+    let data = data.as_bytes();
+    let mut plain = Collect::default();
+    Framer::new(LIMITS).feed(data, 0, true, &mut plain);
+    let mut paced = Collect::default();
+    let mut offsets = Vec::new();
+    let mut pace = |offset: u64| offsets.push(offset);
+    Framer::new(LIMITS).feed_paced(data, 0, true, &mut paced, Some(&mut pace));
+    assert_eq!(paced.records, plain.records);
+    assert_eq!(paced.flags, plain.flags);
+    assert!(offsets.is_sorted(), "{offsets:?}");
+    assert!(
+        offsets.iter().all(|&o| o <= data.len() as u64),
+        "{offsets:?}"
+    );
+    if structural::Nesting::simd_level() == "AVX-512" {
+        // The fast loop paces every 256 bytes it reads: most of the file.
+        assert!(offsets.len() > data.len() / 256 / 2, "{}", offsets.len());
+        // Each offset is where a stretch the loop is about to read ends, in the stream.
+        let first_record = data.windows(2).position(|w| w == b"[{").unwrap() as u64 + 1;
+        assert!(offsets[0] > first_record && offsets[0] <= first_record + 512);
+    }
+}

@@ -7,6 +7,7 @@
 //! window, so no file is ever held whole and damaged data yields everything before the damage.
 //! The bytes go to a [`Feed`] (the per-file driver, which frames them).
 
+pub mod hash;
 pub mod inflate;
 pub mod members;
 
@@ -16,6 +17,7 @@ use std::path::Path;
 
 use sha2::{Digest as _, Sha256};
 
+use hash::ContentHasher;
 use inflate::{Inflater, is_gzip};
 use members::Members;
 
@@ -23,6 +25,13 @@ use members::Members;
 pub trait Feed {
     /// The whole decompressed content, at once.
     fn whole(&mut self, data: &[u8]);
+    /// The whole content, whose hash the reader wants: a feed that frames it lets `hash`
+    /// catch up as it goes ([`ContentHasher::reached`]), so that hashing and framing
+    /// interleave. The reader hashes whatever is left afterwards.
+    fn whole_hashing(&mut self, data: &[u8], hash: &mut ContentHasher<'_>) {
+        let _ = hash;
+        self.whole(data);
+    }
     /// The next window of a stream, its first byte at stream offset `offset`; `eof` says no
     /// bytes follow. Returns how many leading bytes of the window are no longer needed.
     fn window(&mut self, data: &[u8], offset: u64, eof: bool) -> usize;
@@ -193,11 +202,13 @@ impl Reader {
                 .whole(data, &mut self.plain, self.limits.max_whole)
                 && !is_utf16(&self.plain[..whole.written])
             {
-                let content = self.hash.then(|| Content {
-                    sha256: Sha256::digest(&self.plain[..whole.first]).into(),
-                    more_than_one_member: whole.members > 1,
-                });
-                feed.whole(&self.plain[..whole.written]);
+                let content =
+                    whole_content(feed, &self.plain[..whole.written], whole.first, self.hash).map(
+                        |sha256| Content {
+                            sha256,
+                            more_than_one_member: whole.members > 1,
+                        },
+                    );
                 return ReadReport {
                     encoding: Encoding::Gzip,
                     bytes: size,
@@ -216,11 +227,10 @@ impl Reader {
             report.content = hashed.content().filter(|_| report.whole());
             return report;
         }
-        let content = self.hash.then(|| Content {
-            sha256: Sha256::digest(data).into(),
+        let content = whole_content(feed, data, data.len(), self.hash).map(|sha256| Content {
+            sha256,
             more_than_one_member: false,
         });
-        feed.whole(data);
         ReadReport {
             encoding: Encoding::Plain,
             bytes: size,
@@ -375,6 +385,18 @@ impl Reader {
             unhashed,
         }
     }
+}
+
+/// Gives a whole content to `feed`; when `hash` is asked for, returns the SHA-256 of its first
+/// `hashed` bytes (the first gzip member), computed alongside the feed's framing.
+fn whole_content(feed: &mut dyn Feed, data: &[u8], hashed: usize, hash: bool) -> Option<[u8; 32]> {
+    if !hash {
+        feed.whole(data);
+        return None;
+    }
+    let mut hasher = ContentHasher::new(&data[..hashed]);
+    feed.whole_hashing(data, &mut hasher);
+    Some(hasher.finish())
 }
 
 /// Reads a source to its end (for its hash), unless the run is cancelled: why it could not.

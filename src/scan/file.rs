@@ -17,6 +17,7 @@ use crate::event::raw::{At, Noted};
 use crate::event::{Event, MfaLink, Origin};
 use crate::filter::{Selection, is_mfa_link};
 use crate::frame::{Damage, Ending, Flow, Framed, Framer, Options, RecordBytes, Shape, Sink};
+use crate::input::hash::ContentHasher;
 use crate::input::{Feed, ReadLimits, ReadReport, Reader};
 use crate::integrity::{self, Evidence, read::Role};
 use aho_corasick::AhoCorasick;
@@ -476,6 +477,12 @@ struct FileFeed<'a, 'r, 's> {
 impl Feed for FileFeed<'_, '_, '_> {
     fn whole(&mut self, data: &[u8]) {
         self.framer.feed(data, 0, true, self.sink);
+    }
+
+    fn whole_hashing(&mut self, data: &[u8], hash: &mut ContentHasher<'_>) {
+        let mut pace = |offset| hash.reached(offset);
+        self.framer
+            .feed_paced(data, 0, true, self.sink, Some(&mut pace));
     }
 
     fn window(&mut self, data: &[u8], offset: u64, eof: bool) -> usize {

@@ -44,11 +44,13 @@ struct Scan {
 }
 
 /// What [`Nesting::spans`] looks for, and where its spans go.
-struct Want<'o> {
+struct Want<'o, 'p> {
     floor: u32,
     limit: usize,
     all_anchored: bool,
     out: &'o mut Vec<Span>,
+    /// Told how far the fast loop is about to read (see [`Nesting::spans`]).
+    pace: Option<&'p mut (dyn FnMut(usize) + 'p)>,
 }
 
 impl Nesting {
@@ -59,6 +61,11 @@ impl Nesting {
     /// Only brackets are seen: what lies between the spans (commas, or members that are not
     /// bracketed) is for the caller to check. The scanner's state afterwards is undefined;
     /// callers set it with [`Nesting::between_members`].
+    ///
+    /// `pace`, when given, is told how far (an index into `buf`) the fast loop is about to
+    /// read, every 256 bytes: a caller with other work over the same bytes, work that waits on
+    /// its own latency (SHA-256 rounds), does a stretch of it there, and the processor overlaps
+    /// part of the two instead of running one after the other.
     pub fn spans(
         &mut self,
         buf: &[u8],
@@ -66,6 +73,7 @@ impl Nesting {
         floor: u32,
         limit: usize,
         out: &mut Vec<Span>,
+        pace: Option<&mut dyn FnMut(usize)>,
     ) -> SpanStop {
         let mut scan = Scan {
             depth: self.depth,
@@ -79,6 +87,7 @@ impl Nesting {
             limit,
             all_anchored: self.anchors.all,
             out,
+            pace,
         };
         #[cfg(target_arch = "x86_64")]
         {
@@ -129,7 +138,7 @@ impl Nesting {
         buf: &[u8],
         from: usize,
         scan: &mut Scan,
-        want: &mut Want<'_>,
+        want: &mut Want<'_, '_>,
     ) -> SpanStop {
         let anchors = self.anchors;
         // SAFETY (of the closure's call): `spans_with` passes pointers valid for [-2, 64).
@@ -146,7 +155,7 @@ impl Nesting {
         buf: &[u8],
         from: usize,
         scan: &mut Scan,
-        want: &mut Want<'_>,
+        want: &mut Want<'_, '_>,
     ) -> SpanStop {
         let anchors = self.anchors;
         // SAFETY (of the closure's call): `spans_with` passes pointers valid for [-2, 64).
@@ -167,7 +176,7 @@ impl Nesting {
         buf: &[u8],
         from: usize,
         scan: &mut Scan,
-        want: &mut Want<'_>,
+        want: &mut Want<'_, '_>,
     ) -> SpanStop {
         use std::arch::x86_64::{
             __m512i, _mm512_cmpeq_epi8_mask, _mm512_loadu_si512, _mm512_mask_cmpeq_epi8_mask,
@@ -176,7 +185,7 @@ impl Nesting {
         };
         let anchors = self.anchors;
         // SAFETY (of the closure's call): `spans_with` passes pointers valid for [-2, 64).
-        let generic = |n: &mut Nesting, from, to, scan: &mut Scan, want: &mut Want<'_>| {
+        let generic = |n: &mut Nesting, from, to, scan: &mut Scan, want: &mut Want<'_, '_>| {
             n.spans_with(
                 buf,
                 from,
@@ -271,6 +280,9 @@ impl Nesting {
                     }};
                 }
                 if lean {
+                    if let Some(pace) = want.pace.as_mut() {
+                        pace(at + 256);
+                    }
                     for _ in 0..4 {
                         // SAFETY: buf[at .. at + 64] is in bounds (`lean` checked 256 bytes).
                         let v = unsafe { _mm512_loadu_si512(start.add(at).cast()) };
@@ -374,7 +386,7 @@ impl Nesting {
         len: usize,
         masks: Masks,
         scan: &mut Scan,
-        want: &mut Want<'_>,
+        want: &mut Want<'_, '_>,
     ) -> Option<SpanStop> {
         self.step(buf, base, len, masks, scan, want, prefix_xor)
     }
@@ -389,7 +401,7 @@ impl Nesting {
         len: usize,
         masks: Masks,
         scan: &mut Scan,
-        want: &mut Want<'_>,
+        want: &mut Want<'_, '_>,
         prefix_xor: impl Fn(u64) -> u64,
     ) -> Option<SpanStop> {
         let (escaped, escapes) =
@@ -427,7 +439,7 @@ impl Nesting {
         buf: &[u8],
         from: usize,
         scan: &mut Scan,
-        want: &mut Want<'_>,
+        want: &mut Want<'_, '_>,
         classify: impl Fn(*const u8) -> Masks,
         prefix_xor: impl Fn(u64) -> u64,
     ) -> SpanStop {
@@ -445,7 +457,7 @@ impl Nesting {
         from: usize,
         to: usize,
         scan: &mut Scan,
-        want: &mut Want<'_>,
+        want: &mut Want<'_, '_>,
         classify: impl Fn(*const u8) -> Masks,
         prefix_xor: impl Fn(u64) -> u64,
     ) -> Option<SpanStop> {
@@ -481,7 +493,7 @@ struct Block {
 impl Block {
     /// Visits the brackets of a block in which members may open or close at the floor.
     #[inline(always)]
-    fn walk(&self, scan: &mut Scan, want: &mut Want<'_>) -> Option<SpanStop> {
+    fn walk(&self, scan: &mut Scan, want: &mut Want<'_, '_>) -> Option<SpanStop> {
         // The bits of this block that belong to the member being scanned.
         let mut live = u64::MAX;
         let mut brackets = self.opens | self.closes;
@@ -578,10 +590,11 @@ mod tests {
             limit,
             all_anchored: n.anchors.all,
             out,
+            pace: None,
         };
         let anchors = n.anchors;
         match kernel {
-            Kernel::Best => n.spans(buf, from, 1, limit, want.out),
+            Kernel::Best => n.spans(buf, from, 1, limit, want.out, None),
             Kernel::Portable => n.spans_to_end(
                 buf,
                 from,
