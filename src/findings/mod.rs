@@ -122,7 +122,12 @@ impl Finding {
     }
 
     pub fn rule(&self) -> &'static dyn Rule {
-        RULES[usize::from(self.rank)]
+        RULES[self.rank()]
+    }
+
+    /// The position of its rule in [`RULES`].
+    pub fn rank(&self) -> usize {
+        usize::from(self.rank)
     }
 
     pub fn severity(&self) -> Severity {

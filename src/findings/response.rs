@@ -7,7 +7,8 @@
 //! response starts with a check that the credentials in use are that account's, so a pasted
 //! response stops before it touches another account.
 
-use std::fmt;
+use std::borrow::Cow;
+use std::fmt::{self, Write as _};
 
 /// One AWS CLI command: the program and its arguments, unquoted.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,21 +80,27 @@ impl Response {
     /// shell, it stops at the first command that fails, and before the first if the
     /// credentials are another account's.
     pub fn one_line(&self) -> String {
+        let mut line = String::new();
         if self.commands.is_empty() {
-            return String::new();
+            return line;
         }
-        let mut parts = Vec::with_capacity(self.commands.len() + 1);
         if !self.account.is_empty() {
-            parts.push(self.guard());
+            line.push_str(&self.guard());
         }
-        parts.extend(self.commands.iter().map(Command::to_string));
-        parts.join(" && ")
+        for command in &self.commands {
+            if !line.is_empty() {
+                line.push_str(" && ");
+            }
+            // Writing to a String cannot fail.
+            let _ = write!(line, "{command}");
+        }
+        line
     }
 }
 
 /// Quotes a word for POSIX sh: as it is when it holds only characters no shell treats
 /// specially, else in single quotes (a single quote inside written `'\''`).
-pub fn quote(word: &str) -> String {
+pub fn quote(word: &str) -> Cow<'_, str> {
     let safe = !word.is_empty()
         && word.bytes().all(|b| {
             b.is_ascii_alphanumeric()
@@ -104,7 +111,7 @@ pub fn quote(word: &str) -> String {
         })
         && !word.starts_with('=');
     if safe {
-        return word.to_owned();
+        return Cow::Borrowed(word);
     }
     let mut out = String::with_capacity(word.len() + 2);
     out.push('\'');
@@ -116,7 +123,7 @@ pub fn quote(word: &str) -> String {
         }
     }
     out.push('\'');
-    out
+    Cow::Owned(out)
 }
 
 #[cfg(test)]

@@ -188,9 +188,10 @@ pub fn write<'d>(
     let thread = std::thread::Builder::new()
         .name("findings.csv".to_owned())
         .spawn(move || {
+            let mitre = RULES.map(|r| techniques(r.mitre()));
             for batch in batches {
                 for f in &batch {
-                    row(&mut t, f)?;
+                    row(&mut t, f, &mitre[f.rank()])?;
                 }
             }
             t.close()
@@ -228,16 +229,11 @@ fn feed<'d>(
             continue;
         }
         let e = f.event();
-        let rule = f.rule();
-        let rank = RULES
-            .iter()
-            .position(|r| r.id() == rule.id())
-            .expect("every rule is listed");
-        tally.per_rule[rank] += 1;
+        tally.per_rule[f.rank()] += 1;
         tally.users.push(Flag {
             account: e.account.to_string(),
             user: f.user.clone(),
-            severity: rule.severity(),
+            severity: f.severity(),
         })?;
         watcher.finding(&f)?;
         if let Some(p) = previous.replace(f)
@@ -255,8 +251,8 @@ fn feed<'d>(
     Ok(tally)
 }
 
-/// One finding's row.
-fn row(t: &mut Table, f: &Finding) -> Result<(), Error> {
+/// One finding's row; `mitre` is its rule's techniques, spelled out.
+fn row(t: &mut Table, f: &Finding, mitre: &str) -> Result<(), Error> {
     let e = f.event();
     let rule = f.rule();
     t.row()
@@ -270,7 +266,7 @@ fn row(t: &mut Table, f: &Finding) -> Result<(), Error> {
         .text(&e.event_id)
         .text(&e.source_ip)
         .text(&f.explanation)
-        .text(&techniques(rule.mitre()))
+        .text(mitre)
         .text(&f.response.one_line())
         .finish()
 }
